@@ -1,0 +1,136 @@
+#pragma once
+// The typed run configuration: the single source of truth for a run. Parsed from a JSON file,
+// overridden by --set, validated (unknown keys, wrong types and out-of-range values are
+// ConfigErrors naming file:line and the JSON path), then frozen and written into the run dir.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fer::config {
+
+/// How samples are split into train / val / test.
+struct SplitConfig {
+  std::string scheme = "ratio";  ///< ratio | predefined | ck_plus_folds | stratified_kfold
+  std::vector<double> ratios = {0.7, 0.15, 0.15};  ///< train/val/test fractions for "ratio" (sum 1)
+  bool stratified = true;                          ///< keep class proportions in "ratio"
+  std::string train = "Training";                  ///< "predefined": usage name of the train split
+  std::string val = "PublicTest";                  ///< "predefined": usage of val ("" = carve from train)
+  std::string test = "PrivateTest";                ///< "predefined": usage of test
+  int folds = 10;                                  ///< k-fold schemes: number of folds
+  int fold = 1;                                    ///< k-fold schemes: the test fold, 1-based
+  std::vector<int> ck_fold_sizes = {12, 18, 9, 21, 9, 24, 6};  ///< per-class test block (seed CK+)
+  double val_fraction = 0.1;  ///< part of train carved (stratified) as val when the scheme has none
+  bool select_on_test = false;  ///< seed protocol: pick the checkpoint on the TEST split (biased!)
+};
+
+/// Where the data comes from and which classes are used.
+struct DataConfig {
+  std::string format = "image_folder";  ///< dataset loader name (fer list datasets)
+  std::string path;                     ///< file or folder; relative paths resolve from the CWD
+  std::vector<std::string> classes;     ///< classes to keep, in this order (after label_map); [] = all
+  std::map<std::string, std::string> label_map;  ///< source class name -> new class name
+  SplitConfig split;
+  int workers = 0;   ///< decode/augment threads; 0 = all cores
+  int prefetch = 4;  ///< batches prepared ahead of the model
+};
+
+/// Deterministic preprocessing shared by train, eval and infer (stored in checkpoints).
+struct PreprocessConfig {
+  int size = 48;                      ///< images are resized to size x size
+  int channels = 3;                   ///< 1 (gray) or 3 (gray replicated / BGR->RGB)
+  std::string normalize = "dataset";  ///< dataset | imagenet | minmax | none | custom
+  std::vector<double> mean;           ///< per channel, 0..1 scale ("custom"; filled for "dataset")
+  std::vector<double> std;            ///< per channel, 0..1 scale ("custom"; filled for "dataset")
+};
+
+/// Random training-time augmentation (all off by default). Each sample is seeded by
+/// (seed, epoch, index), so results do not depend on the number of worker threads.
+struct AugmentConfig {
+  int crop = 0;                 ///< random crop side in training, centre crop at eval; 0 = none
+  double hflip = 0.0;           ///< probability of a horizontal flip
+  double vflip = 0.0;           ///< probability of a vertical flip
+  double rotation = 0.0;        ///< max degrees, uniform in [-r, r]
+  double zoom = 0.0;            ///< scale uniform in [1-z, 1+z]
+  double shear = 0.0;           ///< max shear angle in degrees
+  double translate = 0.0;       ///< max shift as a fraction of the side
+  double perspective = 0.0;     ///< max corner displacement as a fraction of the side
+  double brightness = 0.0;      ///< additive, uniform in [-b, b] (fraction of 255)
+  double contrast = 0.0;        ///< multiplicative, uniform in [1-c, 1+c]
+  double gaussian_noise = 0.0;  ///< noise sigma in gray levels (0..255)
+  double salt_pepper = 0.0;     ///< fraction of pixels set to 0 or 255
+};
+
+/// The network.
+struct ModelConfig {
+  std::string name = "resnet18";  ///< model registry name (fer list models)
+  std::string stem = "auto";      ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
+  bool se = false;                ///< squeeze-and-excitation in every residual block
+  int se_reduction = 16;          ///< SE bottleneck reduction
+  double dropout = 0.0;           ///< dropout before the final linear layer
+  int width = 64;                 ///< channels of the first stage (64 = standard ResNet-18)
+};
+
+/// Optimisation and checkpoint selection.
+struct TrainConfig {
+  int epochs = 10;
+  int batch_size = 64;
+  std::string optimizer = "adam";  ///< sgd | adam | adamw
+  double lr = 1e-3;
+  double momentum = 0.9;           ///< sgd
+  bool nesterov = false;           ///< sgd
+  double weight_decay = 0.0;
+  double beta1 = 0.9;              ///< adam / adamw
+  double beta2 = 0.999;            ///< adam / adamw
+  std::string scheduler = "cosine";  ///< none | cosine | step | plateau
+  int warmup_epochs = 0;             ///< linear warm-up from lr/10 before the schedule
+  int step_size = 10;                ///< step: epochs between decays
+  double gamma = 0.1;                ///< step: decay factor
+  int plateau_patience = 3;          ///< plateau: epochs without improvement before decay
+  double plateau_factor = 0.1;       ///< plateau: decay factor
+  double min_lr = 0.0;               ///< cosine floor
+  double label_smoothing = 0.0;      ///< in [0, 1)
+  std::string class_weights = "none";  ///< none | balanced | custom
+  std::vector<double> class_weight_values;  ///< custom: one weight per class
+  double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
+  std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
+  int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
+};
+
+/// Evaluation options.
+struct EvalConfig {
+  bool ten_crop = false;  ///< ten-crop TTA (needs augment.crop > 0)
+  int batch_size = 128;
+};
+
+/// A whole run.
+struct Config {
+  std::string name = "run";   ///< run name (default run directory runs/<name>)
+  uint64_t seed = 42;         ///< drives split, shuffle, augmentation and initialisation
+  std::string device = "auto";  ///< auto | cpu | cuda | cuda:N
+  int threads = 0;            ///< intra-op threads; 0 = all cores
+  bool deterministic = false;  ///< request deterministic algorithms
+  DataConfig data;
+  PreprocessConfig preprocess;
+  AugmentConfig augment;
+  ModelConfig model;
+  TrainConfig train;
+  EvalConfig eval;
+};
+
+/// Parses and validates `path`, applying `overrides` ("a.b=value", value parsed as JSON when it
+/// parses, else taken as a string) before validation. Throws ConfigError
+/// ("configs/x.json:4: /train/lr: expected a number > 0, got \"fast\"").
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// Parses and validates JSON text; `origin` names it in errors (a file name or "<string>").
+Config parse_config(const std::string& text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+/// The fully resolved config as JSON (every field, defaults included). parse_config of its
+/// dump gives back an equal Config.
+nlohmann::json to_json(const Config& cfg);
+
+}  // namespace fer::config

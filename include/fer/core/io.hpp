@@ -1,0 +1,17 @@
+#pragma once
+// File helpers that never leave a half-written file where a good one was.
+#include <string>
+
+namespace fer {
+
+/// Writes `content` to `path` through a temporary file in the same folder and a rename, so
+/// readers see the old file or the new one, never a partial one. Throws IoError.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+/// Reads a whole file. Throws IoError naming the file when it is missing or unreadable.
+std::string read_file(const std::string& path);
+
+/// Temporary name used for atomic writes of `path` (rename it onto `path` when complete).
+std::string temp_path_for(const std::string& path);
+
+}  // namespace fer

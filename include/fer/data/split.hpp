@@ -1,0 +1,45 @@
+#pragma once
+// Train / val / test splits. Every scheme is deterministic for a seed.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fer/config/config.hpp"
+#include "fer/data/dataset.hpp"
+
+namespace fer::data {
+
+/// Sample indices of each split, plus which split chooses the checkpoint.
+struct Split {
+  std::vector<size_t> train, val, test;
+  std::string scheme;                   ///< the config's split scheme
+  std::string selection = "val";        ///< "val", or "test" under the seed protocol
+};
+
+/// Builds the split the config asks for. Throws ConfigError/DataError on impossible requests
+/// (empty split, fold out of range, unknown usage name, ...).
+Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
+
+/// The seed code's CK+ fold: test indices of fold `fold` (1..10) over class-ordered labels,
+/// per class the fold-th block of fold_sizes[c] (fold 10 takes the last ones, in reverse),
+/// in the seed's order. Throws DataError if labels are not sorted by class.
+std::vector<size_t> ck_plus_seed_test_indices(const std::vector<int>& labels, int fold,
+                                              const std::vector<int>& fold_sizes);
+
+/// Stratified k-fold: returns k disjoint test folds covering every index once; per class the
+/// fold sizes differ by at most one. Throws ConfigError when k exceeds the smallest class.
+std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels, int k,
+                                                  uint64_t seed);
+
+/// Stratified random partition of `indices` by `fractions` (sum 1).
+std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>& indices,
+                                                      const std::vector<int>& labels,
+                                                      const std::vector<double>& fractions,
+                                                      uint64_t seed, bool stratified = true);
+
+/// {"scheme":..., "selection":..., "train":[ids], "val":[ids], "test":[ids]}.
+nlohmann::json split_to_json(const Split& split, const Dataset& ds);
+
+}  // namespace fer::data
