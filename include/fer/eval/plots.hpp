@@ -21,6 +21,14 @@ struct EpochRecord {
 void plot_confusion_png(const std::string& path, const Metrics& m,
                         const std::vector<std::string>& class_names, const std::string& title);
 
+/// Pixel box (top-left corner and side) of cell [row][col] in the image that plot_confusion_png
+/// draws for the same inputs, so tests and callers can find a cell without re-deriving the layout.
+struct CellBox {
+  int x = 0, y = 0, size = 0;
+};
+CellBox confusion_cell_box(const Metrics& m, const std::vector<std::string>& class_names,
+                           const std::string& title, int row, int col);
+
 /// Two panels: loss (train, val) and accuracy (train, val) per epoch, with the learning rate
 /// on a secondary axis, legends and axis labels.
 void plot_curves_png(const std::string& path, const std::vector<EpochRecord>& history,

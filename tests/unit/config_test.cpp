@@ -1,0 +1,460 @@
+#include "fer/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "fer/core/error.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using fer::config::Config;
+using fer::config::parse_config;
+using fer::config::to_json;
+
+/// The ConfigError message parsing `text` (origin "t.json") gives, or "<no error>".
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(text, "t.json", overrides);
+  } catch (const fer::ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+::testing::AssertionResult starts_with(const std::string& text, const std::string& prefix) {
+  if (text.compare(0, prefix.size(), prefix) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\"\n does not start with\n\"" << prefix << "\"";
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+const char* kMinimal = R"({"data": {"path": "data/x"}})";
+
+// Every section differs from the defaults.
+const char* kFull = R"({
+  "name": "full-run_1.0",
+  "seed": 18446744073709551615,
+  "device": "cuda:1",
+  "threads": 2,
+  "deterministic": true,
+  "data": {
+    "format": "ck_plus_h5",
+    "path": "x.h5",
+    "classes": ["happy", "sad"],
+    "label_map": {"anger": "angry", "sadness": "sad"},
+    "split": {"scheme": "stratified_kfold", "ratios": [0.8, 0.1, 0.1], "stratified": false,
+              "train": "T", "val": "", "test": "P", "folds": 5, "fold": 5,
+              "ck_fold_sizes": [1, 2, 3], "val_fraction": 0.2, "select_on_test": true},
+    "workers": 3,
+    "prefetch": 2
+  },
+  "preprocess": {"size": 64, "channels": 3, "normalize": "custom", "mean": [0.5, 0.4, 0.3],
+                 "std": [0.2, 0.25, 0.3]},
+  "augment": {"crop": 56, "hflip": 0.5, "vflip": 0.1, "rotation": 15, "zoom": 0.2, "shear": 5,
+              "translate": 0.1, "perspective": 0.05, "brightness": 0.2, "contrast": 0.3,
+              "gaussian_noise": 3, "salt_pepper": 0.01},
+  "model": {"name": "resnet18", "stem": "7x7", "se": true, "se_reduction": 8, "dropout": 0.3, "width": 32},
+  "train": {"epochs": 20, "batch_size": 16, "optimizer": "adamw", "lr": 0.0003, "momentum": 0.8,
+            "nesterov": true, "weight_decay": 0.01, "beta1": 0.8, "beta2": 0.99, "scheduler": "plateau",
+            "warmup_epochs": 2, "step_size": 4, "gamma": 0.5, "plateau_patience": 5, "plateau_factor": 0.3,
+            "min_lr": 1e-6, "label_smoothing": 0.1, "class_weights": [1, 2.5, 0.5], "grad_clip": 5,
+            "select_metric": "macro_f1", "early_stopping": 7},
+  "eval": {"ten_crop": true, "batch_size": 64}
+})";
+
+}  // namespace
+
+TEST(Config, DefaultsFillEverythingButThePath) {
+  const Config c = parse_config(kMinimal, "<string>");
+  Config expected;
+  expected.data.path = "data/x";
+  EXPECT_EQ(to_json(c), to_json(expected));
+  EXPECT_EQ(c.name, "run");
+  EXPECT_EQ(c.seed, 42u);
+  EXPECT_EQ(c.train.optimizer, "adam");
+  EXPECT_EQ(c.data.split.ratios, (std::vector<double>{0.7, 0.15, 0.15}));
+  EXPECT_EQ(c.train.class_weights, "none");
+}
+
+TEST(Config, FullConfigFillsEveryField) {
+  const Config c = parse_config(kFull, "<string>");
+  EXPECT_EQ(c.name, "full-run_1.0");
+  EXPECT_EQ(c.seed, 18446744073709551615ull);
+  EXPECT_EQ(c.device, "cuda:1");
+  EXPECT_EQ(c.threads, 2);
+  EXPECT_TRUE(c.deterministic);
+  EXPECT_EQ(c.data.format, "ck_plus_h5");
+  EXPECT_EQ(c.data.classes, (std::vector<std::string>{"happy", "sad"}));
+  EXPECT_EQ(c.data.split.scheme, "stratified_kfold");
+  EXPECT_FALSE(c.data.split.stratified);
+  EXPECT_EQ(c.data.split.val, "");
+  EXPECT_EQ(c.data.split.folds, 5);
+  EXPECT_EQ(c.data.split.fold, 5);
+  EXPECT_EQ(c.data.split.ck_fold_sizes, (std::vector<int>{1, 2, 3}));
+  EXPECT_DOUBLE_EQ(c.data.split.val_fraction, 0.2);
+  EXPECT_TRUE(c.data.split.select_on_test);
+  EXPECT_EQ(c.data.workers, 3);
+  EXPECT_EQ(c.data.prefetch, 2);
+  EXPECT_EQ(c.preprocess.size, 64);
+  EXPECT_EQ(c.preprocess.normalize, "custom");
+  EXPECT_EQ(c.preprocess.std, (std::vector<double>{0.2, 0.25, 0.3}));
+  EXPECT_EQ(c.augment.crop, 56);
+  EXPECT_DOUBLE_EQ(c.augment.salt_pepper, 0.01);
+  EXPECT_DOUBLE_EQ(c.augment.gaussian_noise, 3.0);
+  EXPECT_EQ(c.model.stem, "7x7");
+  EXPECT_TRUE(c.model.se);
+  EXPECT_EQ(c.model.se_reduction, 8);
+  EXPECT_EQ(c.model.width, 32);
+  EXPECT_EQ(c.train.optimizer, "adamw");
+  EXPECT_DOUBLE_EQ(c.train.lr, 3e-4);
+  EXPECT_TRUE(c.train.nesterov);
+  EXPECT_EQ(c.train.scheduler, "plateau");
+  EXPECT_EQ(c.train.warmup_epochs, 2);
+  EXPECT_DOUBLE_EQ(c.train.min_lr, 1e-6);
+  EXPECT_EQ(c.train.select_metric, "macro_f1");
+  EXPECT_EQ(c.train.early_stopping, 7);
+  EXPECT_TRUE(c.eval.ten_crop);
+  EXPECT_EQ(c.eval.batch_size, 64);
+}
+
+TEST(Config, RoundTripThroughToJson) {
+  for (const char* text : {kMinimal, kFull}) {
+    const Config a = parse_config(text, "<string>");
+    const nlohmann::json ja = to_json(a);
+    const Config b = parse_config(ja.dump(2), "resolved.json");
+    EXPECT_EQ(to_json(b), ja);
+    EXPECT_EQ(b.train.class_weights, a.train.class_weights);
+    EXPECT_EQ(b.train.class_weight_values, a.train.class_weight_values);
+    EXPECT_EQ(b.data.label_map, a.data.label_map);
+    EXPECT_EQ(b.seed, a.seed);
+  }
+  // to_json writes every field, defaults included.
+  const nlohmann::json j = to_json(Config{});
+  EXPECT_TRUE(j.contains("deterministic"));
+  EXPECT_TRUE(j["data"]["split"].contains("ck_fold_sizes"));
+  EXPECT_TRUE(j["data"]["label_map"].is_object());
+  EXPECT_EQ(j["train"]["class_weights"], "none");
+  EXPECT_EQ(j["augment"].size(), 12u);
+  EXPECT_EQ(j["train"].size(), 21u);
+}
+
+TEST(Config, ClassWeightsAcceptBothForms) {
+  Config c = parse_config(R"({"data": {"path": "x"}, "train": {"class_weights": "balanced"}})", "<string>");
+  EXPECT_EQ(c.train.class_weights, "balanced");
+  EXPECT_TRUE(c.train.class_weight_values.empty());
+  EXPECT_EQ(to_json(c)["train"]["class_weights"], "balanced");
+
+  c = parse_config(R"({"data": {"path": "x"}, "train": {"class_weights": [1, 2.5, 0]}})", "<string>");
+  EXPECT_EQ(c.train.class_weights, "custom");
+  EXPECT_EQ(c.train.class_weight_values, (std::vector<double>{1, 2.5, 0}));
+  EXPECT_EQ(to_json(c)["train"]["class_weights"], nlohmann::json::parse("[1.0, 2.5, 0.0]"));
+
+  c = parse_config(R"({"data": {"path": "x"},
+    "train": {"class_weights": "custom", "class_weight_values": [3, 1]}})", "<string>");
+  EXPECT_EQ(c.train.class_weights, "custom");
+  EXPECT_EQ(c.train.class_weight_values, (std::vector<double>{3, 1}));
+
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+    "train": {"class_weights": "custom"}})"),
+                          "t.json:2: /train/class_weight_values: required key missing"));
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+    "train": {"class_weights": "auto"}})"),
+                          "t.json:2: /train/class_weights: expected one of \"none\", \"balanced\", \"custom\" "
+                          "or an array of weights, got \"auto\""));
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"}, "train": {
+    "class_weights": [1,
+      -2]}})"),
+                          "t.json:3: /train/class_weights/1: expected a number >= 0, got -2"));
+}
+
+TEST(Config, LabelMapAndClasses) {
+  const Config c = parse_config(R"({"data": {"path": "x", "classes": ["happy", "neutral"],
+    "label_map": {"happiness": "happy", "contempt": "neutral", "a/b~c": "neutral"}}})", "<string>");
+  EXPECT_EQ(c.data.label_map.size(), 3u);
+  EXPECT_EQ(c.data.label_map.at("happiness"), "happy");
+  EXPECT_EQ(c.data.label_map.at("a/b~c"), "neutral");
+  EXPECT_EQ(c.data.classes, (std::vector<std::string>{"happy", "neutral"}));
+
+  // Keys with escapes map to the right pointer and line.
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "label_map": {
+    "happiness": "happy",
+    "a/b~c\"d\u00e9": 3}}})"),
+            "t.json:3: /data/label_map/a~1b~0c\"d\xC3\xA9: expected a non-empty string, got 3");
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x",
+  "label_map": ["happy"]}})"),
+                          "t.json:2: /data/label_map: expected an object"));
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x",
+  "classes": ["happy", "sad", "happy"]}})"),
+                          "t.json:2: /data/classes/2: expected distinct class names, got \"happy\" twice"));
+}
+
+TEST(Config, UnknownNestedKeyNamesLineAndSuggests) {
+  const std::string text = R"({
+  "data": {
+    "path": "x",
+    "split": {
+      "scheme": "ratio",
+      "shceme": "ratio"
+    }
+  }
+})";
+  const std::string msg = error_of(text);
+  EXPECT_TRUE(starts_with(msg, "t.json:6: /data/split/shceme: unknown key (did you mean \"scheme\"?); known keys: "
+                               "scheme, ratios, stratified,"));
+}
+
+TEST(Config, UnknownKeySuggestsByAlias) {
+  const std::string text = R"({
+  "data": {"path": "x"},
+  "train": {
+    "epochs": 3,
+    "lerning_rate": 0.1
+  }
+})";
+  EXPECT_TRUE(starts_with(error_of(text), "t.json:5: /train/lerning_rate: unknown key (did you mean \"lr\"?); "
+                                          "known keys: epochs, batch_size, optimizer, lr,"));
+  // No close key: no suggestion, but the list.
+  const std::string msg = error_of(R"({"data": {"path": "x"},
+  "zzzzzz": 1})");
+  EXPECT_TRUE(starts_with(msg, "t.json:2: /zzzzzz: unknown key; known keys: name, seed, device, threads,")) << msg;
+}
+
+TEST(Config, WrongTypes) {
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "train": {
+    "lr": "fast"}})"),
+            "t.json:3: /train/lr: expected a number > 0, got \"fast\"");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "train": {
+    "epochs": 1.5}})"),
+            "t.json:2: /train/epochs: expected an integer >= 1, got 1.5");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "train": {
+    "epochs": 3.0}})"),
+            "t.json:2: /train/epochs: expected an integer >= 1, got 3.0");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "deterministic": "yes"})"),
+            "t.json:2: /deterministic: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "seed": -1})"),
+            "t.json:2: /seed: expected a non-negative integer, got -1");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "model": {"name": 18}})"),
+            "t.json:2: /model/name: expected a non-empty string, got 18");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "train": [1]})"),
+            "t.json:2: /train: expected an object, got [1]");
+  EXPECT_EQ(error_of("[1, 2]"), "t.json:1: /: expected an object, got [1,2]");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "split": {
+    "ratios": [0.7,
+               0.15,
+               "0.15"]}}})"),
+            "t.json:4: /data/split/ratios/2: expected a number >= 0, got \"0.15\"");
+}
+
+TEST(Config, OutOfRange) {
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "model": {
+    "dropout": 1}})"),
+            "t.json:3: /model/dropout: expected a number in [0, 1), got 1");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "preprocess": {"size": 4}})"),
+            "t.json:1: /preprocess/size: expected an integer in [8, 1024], got 4");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"size": 48},
+  "augment": {"crop": 50}})"),
+            "t.json:3: /augment/crop: expected an integer in [0, 48], got 50");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "split": {"folds": 5,
+    "fold": 6}}})"),
+            "t.json:2: /data/split/fold: expected an integer in [1, 5] (1 <= fold <= folds), got 6");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "train": {"epochs": 2,
+    "warmup_epochs": 2}})"),
+            "t.json:2: /train/warmup_epochs: expected an integer in [0, 2) (below epochs), got 2");
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x", "split": {
+    "ratios": [0.5, 0.2, 0.2]}}})"),
+                          "t.json:2: /data/split/ratios: expected fractions summing to 1, got [0.5,0.2,0.2]"));
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "split": {
+    "ratios": [0.9, 0.1, 0]}}})"),
+            "t.json:2: /data/split/ratios/2: expected a test fraction > 0, got 0");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"channels": 2}})"),
+            "t.json:2: /preprocess/channels: expected 1 or 3, got 2");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "augment": {"hflip": 1.5}})"),
+            "t.json:2: /augment/hflip: expected a number in [0, 1], got 1.5");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "train": {"gamma": 0}})"),
+            "t.json:2: /train/gamma: expected a number in (0, 1], got 0");
+}
+
+TEST(Config, EnumsListTheAllowedValues) {
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "train": {"optimizer": "Adam"}})"),
+            "t.json:2: /train/optimizer: expected one of \"sgd\", \"adam\", \"adamw\", got \"Adam\" "
+            "(did you mean \"adam\"?)");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "split": {"scheme": "kfold"}}})"),
+            "t.json:1: /data/split/scheme: expected one of \"ratio\", \"predefined\", \"ck_plus_folds\", "
+            "\"stratified_kfold\", got \"kfold\"");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "device": "gpu"})"),
+            "t.json:2: /device: expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\", got \"gpu\"");
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+  "name": "my run"})"),
+                          "t.json:2: /name: expected a run name of letters, digits"));
+}
+
+TEST(Config, CrossFieldRules) {
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+  "eval": {
+    "ten_crop": true}})"),
+                          "t.json:3: /eval/ten_crop: expected false while augment.crop is 0"));
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"channels": 1,
+    "normalize": "imagenet"}})"),
+                          "t.json:3: /preprocess/normalize: expected channels 3 for \"imagenet\""));
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"normalize": "custom", "channels": 1,
+    "mean": [0.5]}})"),
+            "t.json:2: /preprocess/std: required key missing (normalize \"custom\" needs mean and std)");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"normalize": "custom", "channels": 3, "mean": [0.5, 0.5, 0.5],
+    "std": [0.5, 0.5]}})"),
+            "t.json:3: /preprocess/std: expected 3 numbers (one per channel), got [0.5,0.5]");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "preprocess": {"normalize": "custom", "channels": 1, "mean": [0.5],
+    "std": [0]}})"),
+            "t.json:3: /preprocess/std/0: expected a number > 0, got 0");
+  const Config c = parse_config(R"({"data": {"path": "x"}, "augment": {"crop": 44}, "eval": {"ten_crop": true}})",
+                                "<string>");
+  EXPECT_TRUE(c.eval.ten_crop);
+}
+
+TEST(Config, MissingPathReportsParentLine) {
+  EXPECT_EQ(error_of(R"({
+  "name": "a",
+  "data": {
+    "format": "image_folder"
+  }
+})"),
+            "t.json:3: /data/path: required key missing (the dataset file or folder)");
+  EXPECT_EQ(error_of("{}"), "t.json:1: /data/path: required key missing (the dataset file or folder)");
+  EXPECT_EQ(error_of(R"({"data": {"path": ""}})"), "t.json:1: /data/path: expected a non-empty string, got \"\"");
+}
+
+TEST(Config, SyntaxErrorNamesLineAndColumn) {
+  const std::string msg = error_of(R"({
+  "name": "x",
+  "data": {"path": "p"}
+  "train": {}
+})");
+  // nlohmann reports the position of the last character it read: the end of "train".
+  EXPECT_TRUE(starts_with(msg, "t.json:4:9: invalid JSON: syntax error")) << msg;
+  EXPECT_FALSE(contains(msg, "[json.exception"));
+  EXPECT_TRUE(starts_with(error_of(""), "t.json:1:1: invalid JSON: "));
+  EXPECT_TRUE(starts_with(error_of("{\n  \"a\": 1,\n}"), "t.json:3:1: invalid JSON: "));
+}
+
+TEST(Config, SetOverridesWinOverTheFile) {
+  const std::string text = R"({"data": {"path": "x"}, "train": {"lr": 0.1, "epochs": 5}})";
+  Config c = parse_config(text, "t.json", {"train.lr=0.5", "train.optimizer=sgd", "data.split.fold=3"});
+  EXPECT_DOUBLE_EQ(c.train.lr, 0.5);
+  EXPECT_EQ(c.train.optimizer, "sgd");
+  EXPECT_EQ(c.data.split.fold, 3);
+  EXPECT_EQ(c.train.epochs, 5);
+  // The last of repeated overrides wins; JSON arrays and objects parse.
+  c = parse_config(text, "t.json",
+                   {"train.lr=0.5", "train.lr=0.25", "data.split.ratios=[0.8,0.1,0.1]",
+                    "data.label_map={\"a\":\"b\"}", "data.label_map.c=d"});
+  EXPECT_DOUBLE_EQ(c.train.lr, 0.25);
+  EXPECT_EQ(c.data.split.ratios, (std::vector<double>{0.8, 0.1, 0.1}));
+  EXPECT_EQ(c.data.label_map, (std::map<std::string, std::string>{{"a", "b"}, {"c", "d"}}));
+  // A key the file lacks is created.
+  c = parse_config(R"({"data": {"path": "x"}})", "t.json", {"augment.crop=40", "eval.ten_crop=true"});
+  EXPECT_EQ(c.augment.crop, 40);
+  EXPECT_TRUE(c.eval.ten_crop);
+}
+
+TEST(Config, SetValueIsJsonWhenItParsesElseAString) {
+  const std::string text = R"({"data": {"path": "x"}})";
+  // "0.5" parses as a number; "fast" does not, so it stays a string and fails validation.
+  EXPECT_DOUBLE_EQ(parse_config(text, "t.json", {"train.lr=5e-1"}).train.lr, 0.5);
+  EXPECT_EQ(error_of(text, {"train.lr=fast"}), "--set train.lr=fast: /train/lr: expected a number > 0, got \"fast\"");
+  EXPECT_EQ(error_of(text, {"train.epochs=\"3\""}),
+            "--set train.epochs=\"3\": /train/epochs: expected an integer >= 1, got \"3\"");
+  // A number given for a string key keeps its text.
+  EXPECT_EQ(parse_config(text, "t.json", {"name=2024"}).name, "2024");
+  EXPECT_EQ(parse_config(text, "t.json", {"device=cuda:0"}).device, "cuda:0");
+  EXPECT_EQ(parse_config(text, "t.json", {"data.path=true"}).data.path, "true");
+  EXPECT_TRUE(parse_config(text, "t.json", {"deterministic=true"}).deterministic);
+  EXPECT_EQ(parse_config(text, "t.json", {"data.split.val="}).data.split.val, "");
+  EXPECT_TRUE(starts_with(error_of(text, {"train.lr=1e999"}), "--set train.lr=1e999: /train/lr: expected a number > 0"));
+}
+
+TEST(Config, SetOfUnknownKeyIsAnError) {
+  const std::string text = R"({"data": {"path": "x"}})";
+  EXPECT_TRUE(starts_with(error_of(text, {"train.lerning_rate=0.1"}),
+                          "--set train.lerning_rate=0.1: /train/lerning_rate: unknown key (did you mean \"lr\"?); "
+                          "known keys: epochs, batch_size,"));
+  EXPECT_TRUE(starts_with(error_of(text, {"trian.lr=0.1"}),
+                          "--set trian.lr=0.1: /trian: unknown key (did you mean \"train\"?)"));
+  EXPECT_EQ(error_of(text, {"train.lr.x=1"}), "--set train.lr.x=1: /train/lr/x: unknown key (/train/lr is a value, "
+                                              "not an object)");
+  EXPECT_TRUE(starts_with(error_of(text, {"train.lr"}), "--set train.lr: expected key=value"));
+  EXPECT_TRUE(starts_with(error_of(text, {"train..lr=1"}), "--set train..lr=1: empty name"));
+  // The --set is reported even when the file has errors further on.
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"}, "train": {"lr": "slow"}})", {"model.nam=x"}),
+                          "--set model.nam=x: /model/nam: unknown key (did you mean \"name\"?)"));
+}
+
+TEST(Config, LoadConfigUsesThePathAsOrigin) {
+  fer::test::TempDir dir;
+  const std::string path = dir.str("c.json");
+  std::ofstream(path) << "{\n  \"data\": {\"path\": \"x\"},\n  \"train\": {\"epochs\": 0}\n}\n";
+  try {
+    fer::config::load_config(path);
+    FAIL() << "expected ConfigError";
+  } catch (const fer::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ":3: /train/epochs: expected an integer >= 1, got 0");
+  }
+  EXPECT_EQ(fer::config::load_config(path, {"train.epochs=2"}).train.epochs, 2);
+  try {
+    fer::config::load_config(dir.str("missing.json"));
+    FAIL() << "expected IoError";
+  } catch (const fer::IoError& e) {
+    EXPECT_TRUE(contains(e.what(), dir.str("missing.json")));
+  }
+}
+
+TEST(Config, ShippedConfigsParse) {
+  const auto configs = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs";
+  if (!std::filesystem::is_directory(configs)) GTEST_SKIP() << configs << " not found";
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(configs)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) GTEST_SKIP() << "no configs/*.json";
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    EXPECT_NO_THROW({
+      const Config c = fer::config::load_config(f.string());
+      EXPECT_EQ(to_json(parse_config(to_json(c).dump(2), "resolved")), to_json(c));
+    });
+  }
+}
+
+TEST(Config, ShippedConfigsHoldTheProtocols) {
+  const auto configs = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs";
+  if (!std::filesystem::exists(configs / "ck_plus_resnet18.json")) GTEST_SKIP() << "configs/ not found";
+  const Config ck = fer::config::load_config((configs / "ck_plus_resnet18.json").string());
+  EXPECT_EQ(ck.data.split.scheme, "ck_plus_folds");
+  EXPECT_EQ(ck.augment.crop, 44);
+  EXPECT_TRUE(ck.eval.ten_crop);
+  EXPECT_EQ(ck.train.optimizer, "sgd");
+  const Config demo = fer::config::load_config((configs / "demo.json").string());
+  EXPECT_EQ(demo.name, "demo");
+  EXPECT_EQ(demo.preprocess.channels, 1);
+  EXPECT_EQ(demo.model.width, 16);
+}
