@@ -1,5 +1,6 @@
 #pragma once
 // Dataset loaders, one per published format, and the dataset registry.
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -25,6 +26,15 @@ Dataset load_ck_plus_h5(const std::string& path);
 /// `root/<class>/<image>` with png/jpg/jpeg/bmp/tif/tiff/webp/pgm/ppm files; classes and files
 /// sorted by name; images decoded lazily. Ids are "<class>/<file>".
 Dataset load_image_folder(const std::string& root);
+
+/// Element type of write_h5_array.
+enum class H5Type { kUInt8, kInt32, kInt64, kFloat32 };
+
+/// Writes one array as dataset `name` at the root of the HDF5 file `path` (created when absent,
+/// else added to); `data` holds prod(dims) elements of `type`, row-major. For format converters
+/// and test fixtures (HDF5 headers are private to fer_core). Throws IoError.
+void write_h5_array(const std::string& path, const std::string& name, H5Type type,
+                    const void* data, const std::vector<uint64_t>& dims);
 
 /// A registered dataset format.
 struct DatasetFormat {

@@ -1,0 +1,79 @@
+// root/<class>/<image>: the layout of most published FER datasets once unpacked, of `fer synth`
+// and of the thermal set. Images are decoded later, on demand.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <string>
+
+#include "fer/core/error.hpp"
+#include "fer/data/loaders.hpp"
+
+namespace fer::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_hidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
+
+bool is_image_file(const fs::path& p) {
+  static const char* const kExts[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
+                                      ".tiff", ".webp", ".pgm",  ".ppm", ".pbm"};
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
+}
+
+// Sorted names of the entries of `dir` that pass `keep`; hidden entries are skipped.
+template <typename Keep>
+std::vector<std::string> sorted_entries(const fs::path& dir, Keep keep) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!is_hidden(name) && keep(*it)) names.push_back(name);
+  }
+  FER_CHECK(!ec, IoError, "{}: cannot list folder: {}", dir.string(), ec.message());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+Dataset load_image_folder(const std::string& root) {
+  const fs::path root_path(root);
+  FER_CHECK(fs::exists(root_path), IoError, "{}: folder not found", root);
+  FER_CHECK(fs::is_directory(root_path), DataError,
+            "{}: not a folder (image_folder expects <root>/<class>/<image>)", root);
+
+  Dataset ds;
+  ds.format = "image_folder";
+  ds.source = root;
+  ds.class_names = sorted_entries(root_path, [](const fs::directory_entry& e) {
+    std::error_code ec;
+    return e.is_directory(ec);
+  });
+  FER_CHECK(!ds.class_names.empty(), DataError,
+            "{}: no class folders (image_folder expects <root>/<class>/<image>)", root);
+
+  for (size_t c = 0; c < ds.class_names.size(); ++c) {
+    const std::string& cls = ds.class_names[c];
+    const std::vector<std::string> files = sorted_entries(root_path / cls, [](const fs::directory_entry& e) {
+      std::error_code ec;
+      return e.is_regular_file(ec) && is_image_file(e.path());
+    });
+    FER_CHECK(!files.empty(), DataError,
+              "{}: class folder \"{}\" has no images (png jpg jpeg bmp tif tiff webp pgm ppm pbm)", root,
+              cls);
+    for (const std::string& f : files) {
+      Sample s;
+      s.id = cls + "/" + f;
+      s.label = static_cast<int>(c);
+      s.path = (root_path / cls / f).string();
+      ds.samples.push_back(std::move(s));
+    }
+  }
+  return ds;
+}
+
+}  // namespace fer::data

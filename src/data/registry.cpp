@@ -1,0 +1,117 @@
+// The dataset registry and class remapping.
+#include <algorithm>
+#include <string>
+
+#include "fer/core/error.hpp"
+#include "fer/data/loaders.hpp"
+
+namespace fer::data {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
+}
+
+// Fills the registry once, explicitly (static self-registration is dropped from static libs).
+std::vector<DatasetFormat> register_builtins() {
+  return {
+      {"image_folder", "root/<class>/<image> folders (png jpg bmp tif webp pgm ...), decoded lazily",
+       load_image_folder},
+      {"fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", load_fer2013_csv},
+      {"fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", load_fer2013_h5},
+      {"ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout",
+       load_ck_plus_h5},
+  };
+}
+
+}  // namespace
+
+const std::vector<DatasetFormat>& dataset_formats() {
+  static const std::vector<DatasetFormat> formats = register_builtins();
+  return formats;
+}
+
+Dataset load_dataset(const std::string& name, const std::string& path) {
+  std::vector<std::string> known;
+  for (const auto& f : dataset_formats()) {
+    if (f.name == name) return f.load(path);
+    known.push_back(f.name);
+  }
+  throw ConfigError(fmt::format("unknown dataset format \"{}\"; known: {}", name, join(known)));
+}
+
+Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& label_map,
+                      const std::vector<std::string>& classes) {
+  const std::vector<std::string> source = ds.class_names;
+  auto index_in = [](const std::vector<std::string>& v, const std::string& name) {
+    return static_cast<int>(std::find(v.begin(), v.end(), name) - v.begin());
+  };
+
+  // old label -> intermediate label (-1 = dropped), and the intermediate class names.
+  std::vector<int> step1(source.size());
+  std::vector<std::string> mid;
+  if (label_map.empty()) {
+    for (size_t i = 0; i < source.size(); ++i) step1[i] = static_cast<int>(i);
+    mid = source;
+  } else {
+    for (const auto& [from, to] : label_map) {
+      FER_CHECK(index_in(source, from) < static_cast<int>(source.size()), ConfigError,
+                "data.label_map: unknown class \"{}\" in {}; its classes are: {}", from, ds.source,
+                join(source));
+      FER_CHECK(!to.empty(), ConfigError, "data.label_map: \"{}\" maps to an empty name", from);
+    }
+    // New names in first-seen order while walking the source classes in their own order.
+    for (size_t i = 0; i < source.size(); ++i) {
+      const auto it = label_map.find(source[i]);
+      if (it == label_map.end()) {
+        step1[i] = -1;
+        continue;
+      }
+      int j = index_in(mid, it->second);
+      if (j == static_cast<int>(mid.size())) mid.push_back(it->second);
+      step1[i] = j;
+    }
+  }
+
+  // intermediate label -> final label.
+  std::vector<int> step2(mid.size());
+  std::vector<std::string> final_names;
+  if (classes.empty()) {
+    for (size_t i = 0; i < mid.size(); ++i) step2[i] = static_cast<int>(i);
+    final_names = mid;
+  } else {
+    std::fill(step2.begin(), step2.end(), -1);
+    for (const auto& c : classes) {
+      const int j = index_in(mid, c);
+      FER_CHECK(j < static_cast<int>(mid.size()), ConfigError,
+                "data.classes: unknown class \"{}\"; available{}: {}", c,
+                label_map.empty() ? "" : " after data.label_map", join(mid));
+      FER_CHECK(step2[j] < 0, ConfigError, "data.classes: \"{}\" is listed twice", c);
+      step2[j] = static_cast<int>(final_names.size());
+      final_names.push_back(c);
+    }
+  }
+
+  std::vector<Sample> kept;
+  kept.reserve(ds.samples.size());
+  for (auto& s : ds.samples) {
+    FER_CHECK(s.label >= 0 && static_cast<size_t>(s.label) < source.size(), DataError,
+              "{}: sample {} has label {} outside 0..{}", ds.source, s.id, s.label,
+              static_cast<int>(source.size()) - 1);
+    const int m = step1[s.label];
+    const int f = m < 0 ? -1 : step2[m];
+    if (f < 0) continue;
+    s.label = f;
+    kept.push_back(std::move(s));
+  }
+  FER_CHECK(!kept.empty(), DataError,
+            "{}: no samples left after data.label_map / data.classes (kept classes: {})", ds.source,
+            join(final_names));
+  ds.samples = std::move(kept);
+  ds.class_names = std::move(final_names);
+  return ds;
+}
+
+}  // namespace fer::data

@@ -1,0 +1,371 @@
+// Train / val / test splits. All randomness comes from std::mt19937_64 seeded with derived seeds
+// and a portable shuffle, so a seed gives the same split with every standard library.
+#include "fer/data/split.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+
+#include "fer/core/error.hpp"
+#include "fer/core/rng.hpp"
+
+namespace fer::data {
+namespace {
+
+constexpr const char* kSchemes = "ratio, predefined, ck_plus_folds, stratified_kfold";
+
+// Uniform in [0, n) without modulo bias; std::uniform_int_distribution is not portable.
+uint64_t bounded(std::mt19937_64& rng, uint64_t n) {
+  const uint64_t rem = (std::numeric_limits<uint64_t>::max() % n + 1) % n;  // 2^64 mod n
+  uint64_t x = rng();
+  while (rem != 0 && x >= 0 - rem) x = rng();
+  return x % n;
+}
+
+// Fisher-Yates; std::shuffle's sequence differs between standard libraries.
+void shuffle(std::vector<size_t>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[bounded(rng, i)]);
+}
+
+// Number of classes spanned by `labels`; negative labels are a DataError.
+size_t class_span(const std::vector<int>& labels) {
+  int hi = -1;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    FER_CHECK(labels[i] >= 0, DataError, "sample {} has no label ({})", i, labels[i]);
+    hi = std::max(hi, labels[i]);
+  }
+  return static_cast<size_t>(hi + 1);
+}
+
+// `indices` grouped by label, each group ascending.
+std::vector<std::vector<size_t>> group_by_class(const std::vector<size_t>& indices,
+                                                const std::vector<int>& labels) {
+  std::vector<std::vector<size_t>> groups(class_span(labels));
+  for (size_t i : indices) {
+    FER_CHECK(i < labels.size(), DataError, "sample index {} out of range (0..{})", i, labels.size());
+    groups[static_cast<size_t>(labels[i])].push_back(i);
+  }
+  for (auto& g : groups) std::sort(g.begin(), g.end());
+  return groups;
+}
+
+std::string fmt_list(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) out += fmt::format("{}{}", out.empty() ? "" : ", ", x);
+  return "[" + out + "]";
+}
+
+std::string class_name(const Dataset& ds, size_t c) {
+  return c < ds.class_names.size() ? ds.class_names[c] : std::to_string(c);
+}
+
+// Carves a stratified `fraction` of `train` as val (or, under the seed protocol, takes val =
+// test). Empty results are DataErrors.
+void carve_val(Split& s, const std::vector<int>& labels, const config::SplitConfig& cfg, uint64_t seed) {
+  if (cfg.select_on_test) {
+    s.val = s.test;
+    return;
+  }
+  FER_CHECK(cfg.val_fraction > 0.0 && cfg.val_fraction < 1.0, ConfigError,
+            "split.val_fraction must be in (0, 1) to carve val from train, got {}", cfg.val_fraction);
+  auto parts = stratified_partition(s.train, labels, {1.0 - cfg.val_fraction, cfg.val_fraction},
+                                    derive_seed(seed, Stream::kValCarve));
+  FER_CHECK(!parts[1].empty(), DataError,
+            "split.val_fraction {} of {} training samples leaves val empty; raise it", cfg.val_fraction,
+            s.train.size());
+  FER_CHECK(!parts[0].empty(), DataError,
+            "split.val_fraction {} of {} training samples leaves train empty; lower it", cfg.val_fraction,
+            s.train.size());
+  s.train = std::move(parts[0]);
+  s.val = std::move(parts[1]);
+}
+
+void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
+                 uint64_t seed) {
+  FER_CHECK(cfg.ratios.size() == 3, ConfigError,
+            "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
+  std::vector<size_t> all(labels.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  auto parts = stratified_partition(all, labels, cfg.ratios, seed, cfg.stratified);
+  const char* names[] = {"train", "val", "test"};
+  for (size_t k = 0; k < 3; ++k) {
+    FER_CHECK(!parts[k].empty(), DataError,
+              "{}: split.ratios {} leave the {} split empty ({} samples); use a larger {} ratio", ds.source,
+              fmt_list(cfg.ratios), names[k], labels.size(), names[k]);
+  }
+  s.train = std::move(parts[0]);
+  s.val = std::move(parts[1]);
+  s.test = std::move(parts[2]);
+}
+
+void split_predefined(Split& s, const Dataset& ds, const std::vector<int>& labels,
+                      const config::SplitConfig& cfg, uint64_t seed) {
+  std::vector<std::string> present;
+  for (const auto& smp : ds.samples) {
+    if (std::find(present.begin(), present.end(), smp.usage) == present.end()) {
+      present.push_back(smp.usage);
+    }
+  }
+  FER_CHECK(!(present.size() == 1 && present[0].empty()), ConfigError,
+            "split.scheme \"predefined\" needs per-sample usage names, but {} ({}) has none; use "
+            "ratio, stratified_kfold or ck_plus_folds",
+            ds.source, ds.format);
+  std::string present_str;
+  for (const auto& u : present) {
+    present_str += (present_str.empty() ? "" : ", ") + (u.empty() ? std::string("\"\"") : u);
+  }
+  auto check_usage = [&](const std::string& key, const std::string& name) {
+    FER_CHECK(std::find(present.begin(), present.end(), name) != present.end(), ConfigError,
+              "split.{}: no sample has usage \"{}\" in {}; usages present: {}", key, name, ds.source,
+              present_str);
+  };
+  FER_CHECK(!cfg.train.empty(), ConfigError, "split.train: the usage name of train is empty");
+  check_usage("train", cfg.train);
+  if (!cfg.val.empty()) check_usage("val", cfg.val);
+  if (!cfg.test.empty()) check_usage("test", cfg.test);
+  FER_CHECK(cfg.train != cfg.val && cfg.train != cfg.test && (cfg.val.empty() || cfg.val != cfg.test),
+            ConfigError, "split.train / split.val / split.test must name different usages");
+
+  for (size_t i = 0; i < ds.samples.size(); ++i) {
+    const std::string& u = ds.samples[i].usage;
+    if (u == cfg.train)
+      s.train.push_back(i);
+    else if (!cfg.val.empty() && u == cfg.val)
+      s.val.push_back(i);
+    else if (!cfg.test.empty() && u == cfg.test)
+      s.test.push_back(i);
+  }
+  if (cfg.val.empty()) carve_val(s, labels, cfg, seed);
+}
+
+void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
+                   const config::SplitConfig& cfg, uint64_t seed) {
+  FER_CHECK(cfg.folds == 10, ConfigError,
+            "split.folds = {}: ck_plus_folds is the seed's 10-fold protocol; set folds to 10 or "
+            "use the stratified_kfold scheme",
+            cfg.folds);
+  FER_CHECK(cfg.ck_fold_sizes.size() == ds.class_names.size(), ConfigError,
+            "split.ck_fold_sizes has {} entries but {} has {} classes", cfg.ck_fold_sizes.size(), ds.source,
+            ds.class_names.size());
+  s.test = ck_plus_seed_test_indices(labels, cfg.fold, cfg.ck_fold_sizes);
+  std::vector<char> in_test(labels.size(), 0);
+  for (size_t i : s.test) in_test[i] = 1;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!in_test[i]) s.train.push_back(i);
+  }
+  carve_val(s, labels, cfg, seed);
+}
+
+void split_kfold(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
+                 uint64_t seed) {
+  FER_CHECK(cfg.folds >= 2, ConfigError, "split.folds must be >= 2, got {}", cfg.folds);
+  FER_CHECK(cfg.fold >= 1 && cfg.fold <= cfg.folds, ConfigError, "split.fold must be in 1..{}, got {}",
+            cfg.folds, cfg.fold);
+  const std::vector<int64_t> counts = ds.class_counts();
+  for (size_t c = 0; c < counts.size(); ++c) {
+    FER_CHECK(counts[c] == 0 || counts[c] >= cfg.folds, ConfigError,
+              "split.folds = {} exceeds the {} samples of class \"{}\"", cfg.folds, counts[c],
+              class_name(ds, c));
+  }
+  auto folds = stratified_kfold(labels, cfg.folds, seed);
+  s.test = std::move(folds[static_cast<size_t>(cfg.fold - 1)]);
+  for (int k = 0; k < cfg.folds; ++k) {
+    if (k != cfg.fold - 1) {
+      s.train.insert(s.train.end(), folds[static_cast<size_t>(k)].begin(),
+                     folds[static_cast<size_t>(k)].end());
+    }
+  }
+  std::sort(s.train.begin(), s.train.end());
+  carve_val(s, labels, cfg, seed);
+}
+
+}  // namespace
+
+Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
+  FER_CHECK(!ds.samples.empty(), DataError, "{}: the dataset has no samples to split", ds.source);
+  const std::vector<int> labels = ds.labels();
+  for (const auto& smp : ds.samples) {
+    FER_CHECK(smp.label >= 0 && static_cast<size_t>(smp.label) < ds.class_names.size(), DataError,
+              "{}: sample {} has label {} outside 0..{}", ds.source, smp.id, smp.label,
+              static_cast<int>(ds.class_names.size()) - 1);
+  }
+
+  Split s;
+  s.scheme = cfg.scheme;
+  if (cfg.scheme == "ratio")
+    split_ratio(s, ds, labels, cfg, seed);
+  else if (cfg.scheme == "predefined")
+    split_predefined(s, ds, labels, cfg, seed);
+  else if (cfg.scheme == "ck_plus_folds")
+    split_ck_plus(s, ds, labels, cfg, seed);
+  else if (cfg.scheme == "stratified_kfold")
+    split_kfold(s, ds, labels, cfg, seed);
+  else {
+    throw ConfigError(fmt::format("split.scheme: unknown scheme \"{}\"; known: {}", cfg.scheme, kSchemes));
+  }
+  s.selection = cfg.select_on_test ? "test" : "val";
+  if (cfg.select_on_test) {
+    FER_CHECK(!s.test.empty(), ConfigError, "split.select_on_test needs a test split, but it is empty");
+  }
+
+  std::sort(s.train.begin(), s.train.end());
+  const bool keep_seed_order = cfg.scheme == "ck_plus_folds";
+  if (!keep_seed_order) {
+    std::sort(s.val.begin(), s.val.end());
+    std::sort(s.test.begin(), s.test.end());
+  } else if (!cfg.select_on_test) {
+    std::sort(s.val.begin(), s.val.end());
+  }
+  return s;
+}
+
+std::vector<size_t> ck_plus_seed_test_indices(const std::vector<int>& labels, int fold,
+                                              const std::vector<int>& fold_sizes) {
+  constexpr int kFolds = 10;
+  FER_CHECK(fold >= 1 && fold <= kFolds, ConfigError, "split.fold must be in 1..{} for ck_plus_folds, got {}",
+            kFolds, fold);
+  FER_CHECK(!labels.empty(), DataError, "ck_plus_folds: no samples");
+  for (size_t i = 0; i < labels.size(); ++i) {
+    FER_CHECK(labels[i] >= 0, DataError, "ck_plus_folds: sample {} has no label ({})", i, labels[i]);
+    FER_CHECK(i == 0 || labels[i] >= labels[i - 1], DataError,
+              "ck_plus_folds needs samples ordered by class (as in CK_data.h5), but sample {} "
+              "has label {} after label {}",
+              i, labels[i], labels[i - 1]);
+  }
+  const size_t classes = static_cast<size_t>(labels.back()) + 1;
+  FER_CHECK(fold_sizes.size() == classes, ConfigError,
+            "split.ck_fold_sizes has {} entries, but the labels have {} classes", fold_sizes.size(), classes);
+
+  // start[c] = first index of class c; start[classes] = n (the seed's sum_number).
+  std::vector<size_t> start(classes + 1, 0);
+  for (int l : labels) ++start[static_cast<size_t>(l) + 1];
+  for (size_t c = 1; c <= classes; ++c) start[c] += start[c - 1];
+
+  const size_t n = labels.size();
+  std::vector<size_t> test;
+  bool spilled = false;
+  for (size_t j = 0; j < classes; ++j) {
+    FER_CHECK(fold_sizes[j] >= 0, ConfigError, "split.ck_fold_sizes[{}] = {} is negative", j, fold_sizes[j]);
+    const size_t size = static_cast<size_t>(fold_sizes[j]);
+    const size_t count = start[j + 1] - start[j];
+    FER_CHECK(size <= count, ConfigError, "split.ck_fold_sizes[{}] = {} exceeds the {} samples of class {}",
+              j, size, count, j);
+    if (size == 0) continue;
+    if (fold != kFolds) {
+      const size_t first = start[j] + static_cast<size_t>(fold - 1) * size;
+      // The seed lets a block run past its class into the next one (CK+ fear, fold 9); that is
+      // reproduced, but the block must start inside its class and end inside the data.
+      FER_CHECK(first < start[j + 1] && first + size <= n, ConfigError,
+                "split.ck_fold_sizes[{}] = {}: fold {} block {}..{} falls outside class {} "
+                "(indices {}..{})",
+                j, size, fold, first, first + size - 1, j, start[j], start[j + 1] - 1);
+      spilled = spilled || first + size > start[j + 1];
+      for (size_t t = 0; t < size; ++t) test.push_back(first + t);
+    } else {
+      for (size_t t = 0; t < size; ++t) test.push_back(start[j + 1] - 1 - t);
+    }
+  }
+  if (spilled) {
+    spdlog::warn(
+        "ck_plus_folds fold {}: as in the seed code, a class block runs into the next "
+        "class (its test set holds samples of a neighbouring class)",
+        fold);
+  }
+  std::vector<size_t> sorted = test;
+  std::sort(sorted.begin(), sorted.end());
+  FER_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), ConfigError,
+            "split.ck_fold_sizes: fold {} blocks overlap", fold);
+  return test;
+}
+
+std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels, int k, uint64_t seed) {
+  FER_CHECK(k >= 2, ConfigError, "split.folds must be >= 2, got {}", k);
+  std::vector<size_t> all(labels.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  auto groups = group_by_class(all, labels);
+  for (size_t c = 0; c < groups.size(); ++c) {
+    FER_CHECK(groups[c].empty() || groups[c].size() >= static_cast<size_t>(k), ConfigError,
+              "split.folds = {} exceeds the {} samples of class {}", k, groups[c].size(), c);
+  }
+  std::vector<std::vector<size_t>> folds(static_cast<size_t>(k));
+  size_t offset = 0;  // round-robin position carried across classes keeps fold sizes balanced
+  for (size_t c = 0; c < groups.size(); ++c) {
+    std::mt19937_64 rng(derive_seed(seed, Stream::kSplit, 2, c));
+    shuffle(groups[c], rng);
+    for (size_t i : groups[c]) {
+      folds[offset].push_back(i);
+      offset = (offset + 1) % folds.size();
+    }
+  }
+  for (auto& f : folds) std::sort(f.begin(), f.end());
+  return folds;
+}
+
+std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>& indices,
+                                                      const std::vector<int>& labels,
+                                                      const std::vector<double>& fractions, uint64_t seed,
+                                                      bool stratified) {
+  FER_CHECK(!fractions.empty(), ConfigError, "split fractions are empty");
+  double sum = 0.0;
+  for (double f : fractions) {
+    FER_CHECK(std::isfinite(f) && f >= 0.0, ConfigError, "split fractions must be >= 0, got {}",
+              fmt_list(fractions));
+    sum += f;
+  }
+  FER_CHECK(std::abs(sum - 1.0) < 1e-6, ConfigError, "split fractions must sum to 1, got {} = {}",
+            fmt_list(fractions), sum);
+
+  std::vector<std::vector<size_t>> groups;
+  if (stratified) {
+    groups = group_by_class(indices, labels);
+  } else {
+    for (size_t i : indices) {
+      FER_CHECK(i < labels.size(), DataError, "sample index {} out of range (0..{})", i, labels.size());
+    }
+    groups.push_back(indices);
+    std::sort(groups[0].begin(), groups[0].end());
+  }
+
+  std::vector<std::vector<size_t>> parts(fractions.size());
+  for (size_t c = 0; c < groups.size(); ++c) {
+    auto& g = groups[c];
+    std::mt19937_64 rng(derive_seed(seed, Stream::kSplit, 1, c));
+    shuffle(g, rng);
+    // Cumulative rounding: each part is within one sample of n * fraction.
+    const double n = static_cast<double>(g.size());
+    double cum = 0.0;
+    size_t begin = 0;
+    for (size_t k = 0; k < fractions.size(); ++k) {
+      cum += fractions[k];
+      const size_t end = k + 1 == fractions.size()
+                             ? g.size()
+                             : std::min(g.size(), static_cast<size_t>(std::llround(n * cum)));
+      if (end > begin)
+        parts[k].insert(parts[k].end(), g.begin() + static_cast<long>(begin),
+                        g.begin() + static_cast<long>(end));
+      begin = std::max(begin, end);
+    }
+  }
+  for (auto& p : parts) std::sort(p.begin(), p.end());
+  return parts;
+}
+
+nlohmann::json split_to_json(const Split& split, const Dataset& ds) {
+  auto ids = [&](const std::vector<size_t>& idx) {
+    nlohmann::json a = nlohmann::json::array();
+    for (size_t i : idx) a.push_back(ds.samples.at(i).id);
+    return a;
+  };
+  return nlohmann::json{{"scheme", split.scheme},
+                        {"selection", split.selection},
+                        {"train", ids(split.train)},
+                        {"val", ids(split.val)},
+                        {"test", ids(split.test)}};
+}
+
+}  // namespace fer::data

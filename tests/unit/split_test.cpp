@@ -1,0 +1,331 @@
+// Splits: the seed's CK+ folds, stratified k-fold, ratio and predefined splits.
+#include "fer/data/split.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fer/core/error.hpp"
+#include "fer/data/loaders.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using fer::config::SplitConfig;
+using fer::data::Dataset;
+using fer::data::Split;
+
+const std::vector<int> kCkCounts = {135, 177, 75, 207, 84, 249, 54};
+const std::vector<int> kCkSizes = {12, 18, 9, 21, 9, 24, 6};
+
+std::vector<int> class_ordered(const std::vector<int>& counts) {
+  std::vector<int> labels;
+  for (size_t c = 0; c < counts.size(); ++c) labels.insert(labels.end(), counts[c], int(c));
+  return labels;
+}
+
+Dataset make_ds(const std::vector<int>& labels, size_t classes, const std::vector<std::string>& usages = {}) {
+  Dataset ds;
+  ds.source = "mem";
+  for (size_t c = 0; c < classes; ++c) ds.class_names.push_back("c" + std::to_string(c));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    fer::data::Sample s;
+    s.id = "idx:" + std::to_string(i);
+    s.label = labels[i];
+    if (!usages.empty()) s.usage = usages[i];
+    ds.samples.push_back(s);
+  }
+  return ds;
+}
+
+template <typename Err, typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Err& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "no exception thrown";
+  return {};
+}
+
+#define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
+
+std::vector<int> counts_of(const std::vector<size_t>& idx, const std::vector<int>& labels, size_t classes) {
+  std::vector<int> c(classes, 0);
+  for (size_t i : idx) ++c[static_cast<size_t>(labels[i])];
+  return c;
+}
+
+// True when the three lists are disjoint, ascending and together cover 0..n-1.
+void expect_partition(const Split& s, size_t n) {
+  std::vector<size_t> all;
+  for (const auto* v : {&s.train, &s.val, &s.test}) {
+    EXPECT_TRUE(std::is_sorted(v->begin(), v->end()));
+    all.insert(all.end(), v->begin(), v->end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<size_t> expect(n);
+  std::iota(expect.begin(), expect.end(), size_t{0});
+  EXPECT_EQ(all, expect);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seed's CK+ folds
+
+void check_seed_folds(const std::vector<int>& labels) {
+  const auto f1 = fer::data::ck_plus_seed_test_indices(labels, 1, kCkSizes);
+  ASSERT_EQ(f1.size(), 99u);
+  for (size_t t = 0; t < 12; ++t) EXPECT_EQ(f1[t], t);
+  for (size_t t = 0; t < 18; ++t) EXPECT_EQ(f1[12 + t], 135 + t);
+  EXPECT_EQ(f1[30], 312u);  // fear starts at 135 + 177
+  EXPECT_EQ(f1.back(), 927u + 5);
+
+  const auto f10 = fer::data::ck_plus_seed_test_indices(labels, 10, kCkSizes);
+  ASSERT_EQ(f10.size(), 99u);
+  for (size_t t = 0; t < 12; ++t) EXPECT_EQ(f10[t], 134 - t);  // class 0, from the end
+  EXPECT_EQ(f10[12], 311u);
+  EXPECT_EQ(f10.back(), 981u - 6);
+
+  const auto f2 = fer::data::ck_plus_seed_test_indices(labels, 2, kCkSizes);
+  EXPECT_EQ(f2[0], 12u);
+  EXPECT_EQ(f2[12], 135u + 18);
+  for (int fold = 1; fold <= 10; ++fold) {
+    const auto f = fer::data::ck_plus_seed_test_indices(labels, fold, kCkSizes);
+    EXPECT_EQ(f.size(), 99u) << "fold " << fold;
+    EXPECT_EQ(std::set<size_t>(f.begin(), f.end()).size(), 99u) << "fold " << fold;
+  }
+  // The seed's quirk, reproduced: fold 9's fear block (312 + 72 .. +80) runs into happy (387).
+  const auto f9 = fer::data::ck_plus_seed_test_indices(labels, 9, kCkSizes);
+  EXPECT_EQ(f9[30], 312u + 72);  // first fear index of fold 9
+  EXPECT_EQ(labels[f9[30 + 8]], 3);
+}
+
+TEST(SplitCkPlus, SeedFoldsOnClassOrderedLabels) { check_seed_folds(class_ordered(kCkCounts)); }
+
+TEST(SplitCkPlus, SeedFoldsOnRealLabels) {
+  FER_REQUIRE_SHARED(path, "ck_plus/CK_data.h5");
+  check_seed_folds(fer::data::load_ck_plus_h5(path).labels());
+}
+
+TEST(SplitCkPlus, MakeSplitTrainIsTheComplement) {
+  const std::vector<int> labels = class_ordered(kCkCounts);
+  const Dataset ds = make_ds(labels, 7);
+  SplitConfig cfg;
+  cfg.scheme = "ck_plus_folds";
+  cfg.fold = 10;
+  cfg.select_on_test = true;
+  const Split s = fer::data::make_split(ds, cfg, 1);
+  EXPECT_EQ(s.selection, "test");
+  EXPECT_EQ(s.scheme, "ck_plus_folds");
+  EXPECT_EQ(s.test, fer::data::ck_plus_seed_test_indices(labels, 10, kCkSizes));  // seed order
+  EXPECT_EQ(s.val, s.test);
+  ASSERT_EQ(s.train.size(), 981u - 99);
+  std::set<size_t> test(s.test.begin(), s.test.end());
+  size_t k = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (!test.count(i)) {
+      EXPECT_EQ(s.train[k++], i);
+    }
+  }
+
+  cfg.select_on_test = false;
+  cfg.val_fraction = 0.1;
+  const Split v = fer::data::make_split(ds, cfg, 1);
+  EXPECT_EQ(v.selection, "val");
+  EXPECT_EQ(v.test, s.test);
+  EXPECT_NEAR(double(v.val.size()), 88.2, 7.0);
+  std::vector<size_t> merged = v.train;
+  merged.insert(merged.end(), v.val.begin(), v.val.end());
+  std::sort(merged.begin(), merged.end());
+  EXPECT_EQ(merged, s.train);
+  EXPECT_TRUE(std::is_sorted(v.val.begin(), v.val.end()));
+}
+
+TEST(SplitCkPlus, Errors) {
+  std::vector<int> labels = class_ordered(kCkCounts);
+  std::swap(labels[10], labels[200]);
+  EXPECT_HAS(error_of<fer::DataError>([&] { fer::data::ck_plus_seed_test_indices(labels, 1, kCkSizes); }),
+             "ordered by class");
+  const std::vector<int> sorted = class_ordered(kCkCounts);
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::ck_plus_seed_test_indices(sorted, 11, kCkSizes); }),
+             "split.fold must be in 1..10");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] {
+               fer::data::ck_plus_seed_test_indices(sorted, 1, {12, 18});
+             }),
+             "split.ck_fold_sizes has 2 entries, but the labels have 7 classes");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] {
+               fer::data::ck_plus_seed_test_indices(sorted, 1, {12, 18, 90, 21, 9, 24, 6});
+             }),
+             "split.ck_fold_sizes[2] = 90 exceeds the 75 samples of class 2");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] {
+               fer::data::ck_plus_seed_test_indices(sorted, 5, {12, 18, 9, 21, 9, 24, 12});
+             }),
+             "fold 5 block");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stratified k-fold
+
+TEST(SplitKfold, DisjointCoveringBalancedDeterministic) {
+  const std::vector<int> labels = {0, 1, 2, 0, 0, 1, 2, 2, 0, 1, 0, 2, 1, 1, 0, 0, 2,
+                                   1, 0, 1, 2, 2, 0, 0, 1, 2, 0, 1, 1, 0, 2, 0, 1};
+  const int k = 5;
+  const auto folds = fer::data::stratified_kfold(labels, k, 7);
+  ASSERT_EQ(folds.size(), size_t(k));
+  std::vector<size_t> all;
+  for (const auto& f : folds) all.insert(all.end(), f.begin(), f.end());
+  std::sort(all.begin(), all.end());
+  std::vector<size_t> expect(labels.size());
+  std::iota(expect.begin(), expect.end(), size_t{0});
+  EXPECT_EQ(all, expect);
+
+  size_t min_size = labels.size(), max_size = 0;
+  for (int c = 0; c < 3; ++c) {
+    int lo = 1 << 30, hi = 0;
+    for (const auto& f : folds) {
+      const int n = counts_of(f, labels, 3)[size_t(c)];
+      lo = std::min(lo, n);
+      hi = std::max(hi, n);
+    }
+    EXPECT_LE(hi - lo, 1) << "class " << c;
+  }
+  for (const auto& f : folds) {
+    min_size = std::min(min_size, f.size());
+    max_size = std::max(max_size, f.size());
+  }
+  EXPECT_LE(max_size - min_size, 1u);
+
+  EXPECT_EQ(fer::data::stratified_kfold(labels, k, 7), folds);
+  EXPECT_NE(fer::data::stratified_kfold(labels, k, 8), folds);
+}
+
+TEST(SplitKfold, TooManyFolds) {
+  const std::vector<int> labels = {0, 0, 0, 1, 1, 0};
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::stratified_kfold(labels, 3, 1); }),
+             "split.folds = 3 exceeds the 2 samples of class 1");
+  const Dataset ds = make_ds(labels, 2);
+  SplitConfig cfg;
+  cfg.scheme = "stratified_kfold";
+  cfg.folds = 3;
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }),
+             "split.folds = 3 exceeds the 2 samples of class \"c1\"");
+}
+
+TEST(SplitKfold, MakeSplitUsesTheFoldAndCarvesVal) {
+  const std::vector<int> labels = class_ordered({40, 30, 20});
+  const Dataset ds = make_ds(labels, 3);
+  SplitConfig cfg;
+  cfg.scheme = "stratified_kfold";
+  cfg.folds = 5;
+  cfg.fold = 3;
+  cfg.val_fraction = 0.2;
+  const Split s = fer::data::make_split(ds, cfg, 11);
+  EXPECT_EQ(s.test, fer::data::stratified_kfold(labels, 5, 11)[2]);
+  EXPECT_EQ(s.test.size(), 18u);
+  EXPECT_EQ(s.val.size(), 14u);  // train 32/24/16 per class; 20% rounded: 6 + 5 + 3
+  EXPECT_EQ(s.train.size(), 90u - 18 - 14);
+  expect_partition(s, labels.size());
+  cfg.fold = 6;
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 11); }),
+             "split.fold must be in 1..5");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ratio and predefined splits
+
+TEST(SplitRatio, SizesStratificationDeterminism) {
+  const std::vector<int> counts = {100, 37, 61, 8};
+  const std::vector<int> labels = class_ordered(counts);
+  const Dataset ds = make_ds(labels, 4);
+  SplitConfig cfg;  // ratio 0.7 / 0.15 / 0.15
+  const Split s = fer::data::make_split(ds, cfg, 42);
+  EXPECT_EQ(s.scheme, "ratio");
+  EXPECT_EQ(s.selection, "val");
+  expect_partition(s, labels.size());
+  const std::vector<const std::vector<size_t>*> parts = {&s.train, &s.val, &s.test};
+  for (size_t k = 0; k < 3; ++k) {
+    const auto c = counts_of(*parts[k], labels, 4);
+    for (size_t j = 0; j < 4; ++j) {
+      EXPECT_LE(std::abs(c[j] - counts[j] * cfg.ratios[k]), 1.0) << "part " << k << " class " << j;
+    }
+  }
+  const Split again = fer::data::make_split(ds, cfg, 42);
+  EXPECT_EQ(again.train, s.train);
+  EXPECT_EQ(again.test, s.test);
+  EXPECT_NE(fer::data::make_split(ds, cfg, 43).test, s.test);
+
+  cfg.stratified = false;
+  const Split u = fer::data::make_split(ds, cfg, 42);
+  expect_partition(u, labels.size());
+  EXPECT_EQ(u.test.size(), 31u);  // round(206 * 0.85) = 175, 206 - 175
+}
+
+TEST(SplitRatio, EmptySplitsAndBadRatios) {
+  const Dataset ds = make_ds(class_ordered({3, 3}), 2);
+  SplitConfig cfg;
+  cfg.ratios = {0.9, 0.05, 0.05};
+  EXPECT_HAS(error_of<fer::DataError>([&] { fer::data::make_split(ds, cfg, 1); }),
+             "leave the val split empty (6 samples); use a larger val ratio");
+  cfg.ratios = {0.5, 0.5};
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }),
+             "split.ratios must have 3 entries");
+  cfg.ratios = {0.5, 0.4, 0.4};
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }), "must sum to 1");
+  cfg.scheme = "random";
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }),
+             "unknown scheme \"random\"; known: ratio, predefined, ck_plus_folds, stratified_kfold");
+}
+
+TEST(SplitPredefined, ByUsageAndCarvedVal) {
+  const std::vector<int> labels = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
+  const std::vector<std::string> usages = {
+      "Training", "Training", "Training", "Training",   "Training",   "Training",    "Training",
+      "Training", "Training", "Training", "PublicTest", "PublicTest", "PrivateTest", "PrivateTest"};
+  const Dataset ds = make_ds(labels, 2, usages);
+  SplitConfig cfg;
+  cfg.scheme = "predefined";
+  const Split s = fer::data::make_split(ds, cfg, 3);
+  EXPECT_EQ(s.train, (std::vector<size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(s.val, (std::vector<size_t>{10, 11}));
+  EXPECT_EQ(s.test, (std::vector<size_t>{12, 13}));
+
+  cfg.val = "";
+  cfg.val_fraction = 0.2;
+  const Split c = fer::data::make_split(ds, cfg, 3);
+  EXPECT_EQ(c.val.size(), 2u);
+  EXPECT_EQ(counts_of(c.val, labels, 2), (std::vector<int>{1, 1}));
+  EXPECT_EQ(c.train.size(), 8u);
+  EXPECT_EQ(c.test, s.test);
+
+  cfg.val = "Validation";
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 3); }),
+             "split.val: no sample has usage \"Validation\" in mem; usages present: Training, "
+             "PublicTest, PrivateTest");
+
+  const Dataset plain = make_ds(labels, 2);
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(plain, cfg, 3); }),
+             "needs per-sample usage names, but mem");
+}
+
+TEST(SplitJson, IdsPerSplit) {
+  const Dataset ds = make_ds(class_ordered({10, 10}), 2);
+  const Split s = fer::data::make_split(ds, SplitConfig{}, 5);
+  const nlohmann::json j = fer::data::split_to_json(s, ds);
+  EXPECT_EQ(j["scheme"], "ratio");
+  EXPECT_EQ(j["selection"], "val");
+  ASSERT_EQ(j["test"].size(), s.test.size());
+  EXPECT_EQ(j["test"][0], "idx:" + std::to_string(s.test[0]));
+  EXPECT_EQ(j["train"].size() + j["val"].size() + j["test"].size(), 20u);
+}
+
+}  // namespace
