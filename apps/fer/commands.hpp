@@ -1,0 +1,38 @@
+#pragma once
+// The fer subcommands. Each add_* registers a CLI11 subcommand and returns the function that
+// runs it after parsing. No logic beyond argument handling lives here.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace fer::app {
+
+using Runner = std::function<int()>;
+
+Runner add_synth(CLI::App& app);
+Runner add_train(CLI::App& app);
+Runner add_eval(CLI::App& app);
+Runner add_infer(CLI::App& app);
+Runner add_list(CLI::App& app);
+Runner add_bench(CLI::App& app);
+
+/// Logs to stderr; `verbosity` -1 quiet, 0 normal, 1 debug.
+void setup_logging(int verbosity);
+/// Also logs into `path` (appending), e.g. <run>/train.log.
+void add_log_file(const std::string& path);
+
+/// "--set a.b=v" style overrides from the common flags of train.
+struct CommonRunFlags {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string out;
+  std::string device;
+  int64_t seed = -1;
+  int threads = -1;
+  void add_to(CLI::App* sub, bool need_config);
+  /// The overrides implied by --seed/--device/--threads plus the --set ones.
+  std::vector<std::string> overrides() const;
+};
+
+}  // namespace fer::app

@@ -1,0 +1,48 @@
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+
+namespace fer::app {
+
+void setup_logging(int verbosity) {
+  auto logger = std::make_shared<spdlog::logger>("fer", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  logger->set_pattern("[%H:%M:%S] %^%l%$ %v");
+  logger->set_level(verbosity < 0 ? spdlog::level::warn
+                                  : verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void add_log_file(const std::string& path) {
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  sink->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
+  sink->set_level(spdlog::level::info);
+  spdlog::default_logger()->sinks().push_back(sink);
+  if (spdlog::default_logger()->level() > spdlog::level::info) {
+    // --quiet silences the terminal, not the run's log file.
+    spdlog::default_logger()->sinks().front()->set_level(spdlog::default_logger()->level());
+    spdlog::default_logger()->set_level(spdlog::level::info);
+  }
+}
+
+void CommonRunFlags::add_to(CLI::App* sub, bool need_config) {
+  auto* c = sub->add_option("-c,--config", config, "JSON config file (see configs/)");
+  if (need_config) c->required()->check(CLI::ExistingFile);
+  sub->add_option("--set", sets, "Override a config value, e.g. --set train.epochs=30 (repeatable)");
+  sub->add_option("-o,--out", out, "Run directory (default runs/<name>)");
+  sub->add_option("--seed", seed, "Override the config's seed")->check(CLI::NonNegativeNumber);
+  sub->add_option("--device", device, "auto | cpu | cuda | cuda:N (auto = CUDA when available)");
+  sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+}
+
+std::vector<std::string> CommonRunFlags::overrides() const {
+  std::vector<std::string> o;
+  if (seed >= 0) o.push_back("seed=" + std::to_string(seed));
+  if (!device.empty()) o.push_back("device=\"" + device + "\"");
+  if (threads >= 0) o.push_back("threads=" + std::to_string(threads));
+  o.insert(o.end(), sets.begin(), sets.end());
+  return o;
+}
+
+}  // namespace fer::app

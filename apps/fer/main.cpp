@@ -1,0 +1,51 @@
+// fer: facial expression recognition toolkit. Parses the command line, runs one subcommand,
+// maps errors to exit codes (0 ok, 1 runtime failure, 2 bad usage or config).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "fer/core/error.hpp"
+#include "fer/core/version.hpp"
+#include "fer/train/runtime.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fer: train, evaluate and run facial expression recognition models"};
+  app.set_version_flag("--version", std::string("fer ") + fer::version() + " (" + fer::git_commit() + ", " +
+                                        fer::train::library_versions() + ")");
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "More log output");
+  app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::vector<std::pair<CLI::App*, fer::app::Runner>> commands;
+  for (auto add : {fer::app::add_synth, fer::app::add_train, fer::app::add_eval, fer::app::add_infer,
+                   fer::app::add_list, fer::app::add_bench}) {
+    auto runner = add(app);
+    commands.emplace_back(app.get_subcommands({}).back(), runner);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  fer::app::setup_logging(quiet ? -1 : verbose);
+  try {
+    for (auto& [sub, run] : commands) {
+      if (sub->parsed()) return run();
+    }
+    return 2;
+  } catch (const fer::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    const auto nl = what.find("\nException raised from");  // drop LibTorch's C++ backtrace
+    if (nl != std::string::npos) what.resize(nl);
+    std::fprintf(stderr, "error: %s\n", what.c_str());
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+#pragma once
+// From a config to ready data: load + remap classes, rebuild a saved split, resolve the
+// dataset normalisation statistics (no torch).
+#include <nlohmann/json_fwd.hpp>
+
+#include <string>
+#include <vector>
+
+#include "fer/config/config.hpp"
+#include "fer/data/dataset.hpp"
+#include "fer/data/split.hpp"
+
+namespace fer::data {
+
+/// Loads data.path with data.format, then applies data.label_map and data.classes.
+Dataset load_configured(const config::DataConfig& cfg);
+
+/// Rebuilds a split saved by split_to_json from sample ids. Ids that the dataset does not
+/// have (the data changed since the run) are a DataError naming `origin` and the first id.
+Split split_from_json(const nlohmann::json& j, const Dataset& ds, const std::string& origin);
+
+/// Fills pre.mean / pre.std from the `indices` samples when pre.normalize is "dataset" and
+/// they are empty (at most `max_samples`, evenly spaced, so large datasets stay fast).
+void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentConfig& aug, const Dataset& ds,
+                           const std::vector<size_t>& indices, size_t max_samples = 20000);
+
+}  // namespace fer::data

@@ -1,0 +1,41 @@
+#pragma once
+// A trained model ready to classify face images, with the preprocessing it was trained with
+// (read from the checkpoint). No torch in this header.
+#include <nlohmann/json.hpp>
+#include <opencv2/core/mat.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fer/config/config.hpp"
+
+namespace fer::infer {
+
+/// Resolves a run directory (-> best.pt) or a checkpoint file path. `which` = best | last.
+std::string resolve_checkpoint(const std::string& run_or_file, const std::string& which = "best");
+
+/// Classifies already-cropped face images.
+class Predictor {
+ public:
+  /// Loads the checkpoint; device as in the config ("auto", "cpu", "cuda:0").
+  Predictor(const std::string& checkpoint_path, const std::string& device);
+  ~Predictor();
+  Predictor(Predictor&&) noexcept;
+  Predictor& operator=(Predictor&&) noexcept;
+
+  const std::vector<std::string>& class_names() const;
+  /// The run's resolved config as stored in the checkpoint.
+  const config::Config& config() const;
+  /// The checkpoint's JSON record.
+  const nlohmann::json& meta() const;
+
+  /// Softmax probabilities for each 8-bit image (any channel count; converted as in training).
+  std::vector<std::vector<float>> predict(const std::vector<cv::Mat>& images, bool ten_crop = false);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fer::infer

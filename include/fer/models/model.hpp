@@ -1,0 +1,48 @@
+#pragma once
+// Classifier networks. Every model maps [N, C, H, W] float images to [N, classes] logits
+// (softmax only when reporting probabilities).
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fer/config/config.hpp"
+
+namespace fer::models {
+
+/// Base of all classifiers: logits from images.
+class Classifier : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+/// Shape of the data a model is built for.
+struct InputSpec {
+  int channels = 3;  ///< 1 or 3
+  int size = 48;     ///< side of the (cropped) input
+  int num_classes = 7;
+};
+
+/// Builds the model named cfg.name; an unknown name is a ConfigError listing the known ones.
+std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const InputSpec& in);
+
+/// Result of loading named tensors into a module.
+struct LoadReport {
+  std::vector<std::string> missing;     ///< in the module, not in the file
+  std::vector<std::string> unexpected;  ///< in the file, not in the module
+  std::vector<std::string> mismatched;  ///< same name, different shape ("name: file [..] vs model [..]")
+};
+
+/// Copies `tensors` into the module's parameters and buffers by name. With strict, any
+/// missing, unexpected or mismatched entry throws DataError listing them all.
+LoadReport load_named_tensors(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
+                              bool strict);
+
+/// Reads a state dict saved in Python with torch.save(model.state_dict(), f) (an OrderedDict)
+/// or torch.save(dict(model.state_dict()), f). Throws IoError/DataError naming the file.
+std::map<std::string, torch::Tensor> read_pytorch_state_dict(const std::string& path);
+
+}  // namespace fer::models

@@ -1,0 +1,18 @@
+#pragma once
+// Process-wide runtime settings: thread count and device (no torch in this header).
+#include <string>
+
+namespace fer::train {
+
+/// Sets LibTorch's intra-op threads (0 = all cores; LibTorch would otherwise use one here)
+/// and returns the count in effect.
+int configure_threads(int threads);
+
+/// Resolves "auto" | "cpu" | "cuda" | "cuda:N" to a concrete device string ("cpu", "cuda:0").
+/// Asking for CUDA when LibTorch has none is a ConfigError.
+std::string resolve_device(const std::string& requested);
+
+/// "LibTorch 1.13.1, OpenCV 4.6.0" and the like, for run records and --version.
+std::string library_versions();
+
+}  // namespace fer::train

@@ -1,0 +1,62 @@
+#include "fer/data/prepare.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unordered_map>
+
+#include "fer/augment/transforms.hpp"
+#include "fer/core/error.hpp"
+#include "fer/data/loaders.hpp"
+
+namespace fer::data {
+
+Dataset load_configured(const config::DataConfig& cfg) {
+  Dataset ds = load_dataset(cfg.format, cfg.path);
+  if (!cfg.label_map.empty() || !cfg.classes.empty()) ds = remap_classes(std::move(ds), cfg.label_map, cfg.classes);
+  FER_CHECK(!ds.samples.empty(), DataError, "{}: no samples", cfg.path);
+  return ds;
+}
+
+Split split_from_json(const nlohmann::json& j, const Dataset& ds, const std::string& origin) {
+  std::unordered_map<std::string, size_t> by_id;
+  by_id.reserve(ds.samples.size());
+  for (size_t i = 0; i < ds.samples.size(); ++i) by_id.emplace(ds.samples[i].id, i);
+  Split s;
+  try {
+    s.scheme = j.at("scheme").get<std::string>();
+    s.selection = j.value("selection", std::string("val"));
+    for (const char* part : {"train", "val", "test"}) {
+      auto& out = std::string(part) == "train" ? s.train : std::string(part) == "val" ? s.val : s.test;
+      for (const auto& id : j.at(part)) {
+        auto it = by_id.find(id.get<std::string>());
+        FER_CHECK(it != by_id.end(), DataError,
+                  "{}: sample \"{}\" of the saved {} split is not in the dataset (the data changed since the run)",
+                  origin, id.get<std::string>(), part);
+        out.push_back(it->second);
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: not a split file: {}", origin, e.what()));
+  }
+  return s;
+}
+
+void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentConfig& aug, const Dataset& ds,
+                           const std::vector<size_t>& indices, size_t max_samples) {
+  if (pre.normalize != "dataset" || !pre.mean.empty()) return;
+  FER_CHECK(!indices.empty(), DataError, "cannot compute dataset mean/std: the training split is empty");
+  config::PreprocessConfig raw = pre;
+  raw.normalize = "none";
+  augment::Pipeline pipeline(raw, aug);
+  const size_t n = std::min(indices.size(), max_samples);
+  std::vector<cv::Mat> images;
+  images.reserve(n);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = indices[k * indices.size() / n];
+    images.push_back(pipeline.eval(load_image(ds.samples[i], pre.channels)));
+  }
+  augment::channel_stats(images, pre.channels, pre.mean, pre.std);
+  for (auto& s : pre.std) s = std::max(s, 1e-6);
+}
+
+}  // namespace fer::data

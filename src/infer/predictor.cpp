@@ -1,0 +1,98 @@
+#include "fer/infer/predictor.hpp"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "fer/augment/transforms.hpp"
+#include "fer/data/dataset.hpp"
+#include "fer/core/error.hpp"
+#include "fer/models/model.hpp"
+#include "fer/train/checkpoint.hpp"
+#include "fer/train/runtime.hpp"
+
+namespace fer::infer {
+namespace fs = std::filesystem;
+
+std::string resolve_checkpoint(const std::string& run_or_file, const std::string& which) {
+  FER_CHECK(fs::exists(run_or_file), IoError, "{}: no such run directory or checkpoint", run_or_file);
+  if (fs::is_directory(run_or_file)) {
+    FER_CHECK(which == "best" || which == "last", UsageError, "--checkpoint: expected best, last or a path, got {}",
+              which);
+    const fs::path p = fs::path(run_or_file) / (which + ".pt");
+    FER_CHECK(fs::exists(p), IoError, "{}: no {} (is this a run directory of fer train, and has an epoch finished?)",
+              run_or_file, p.filename().string());
+    return p.string();
+  }
+  return run_or_file;
+}
+
+struct Predictor::Impl {
+  nlohmann::json meta;
+  config::Config cfg;
+  std::vector<std::string> classes;
+  std::shared_ptr<models::Classifier> model;
+  std::unique_ptr<augment::Pipeline> pipeline;
+  torch::Device device{torch::kCPU};
+};
+
+Predictor::Predictor(const std::string& checkpoint_path, const std::string& device) : impl_(new Impl) {
+  auto& d = *impl_;
+  d.meta = train::read_checkpoint_meta(checkpoint_path);
+  try {
+    d.cfg = config::parse_config(d.meta.at("config").dump(), checkpoint_path + " (stored config)");
+    d.classes = d.meta.at("class_names").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: incomplete checkpoint record: {}", checkpoint_path, e.what()));
+  }
+  d.device = torch::Device(train::resolve_device(device));
+  d.pipeline = std::make_unique<augment::Pipeline>(d.cfg.preprocess, d.cfg.augment);
+  d.model = models::create_model(d.cfg.model, {d.cfg.preprocess.channels, d.pipeline->output_size(),
+                                               static_cast<int>(d.classes.size())});
+  train::load_checkpoint(checkpoint_path, *d.model, nullptr, /*restore_rng=*/false);
+  d.model->to(d.device);
+  d.model->eval();
+}
+
+Predictor::~Predictor() = default;
+Predictor::Predictor(Predictor&&) noexcept = default;
+Predictor& Predictor::operator=(Predictor&&) noexcept = default;
+
+const std::vector<std::string>& Predictor::class_names() const { return impl_->classes; }
+const config::Config& Predictor::config() const { return impl_->cfg; }
+const nlohmann::json& Predictor::meta() const { return impl_->meta; }
+
+std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& images, bool ten_crop) {
+  auto& d = *impl_;
+  std::vector<std::vector<float>> out;
+  if (images.empty()) return out;
+  const int c = d.cfg.preprocess.channels, s = d.pipeline->output_size();
+  const int crops = ten_crop ? 10 : 1;
+  const size_t per = static_cast<size_t>(c) * s * s;
+  std::vector<float> buf(per * crops * images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    FER_CHECK(!images[i].empty(), DataError, "image {} is empty", i);
+    data::Sample sample;
+    sample.image = images[i];
+    cv::Mat img = data::load_image(sample, c);
+    if (ten_crop) {
+      auto views = d.pipeline->eval_ten_crop(img);
+      FER_CHECK(views.size() == 10, ConfigError, "ten-crop needs a model trained with augment.crop > 0");
+      for (int k = 0; k < 10; ++k) d.pipeline->to_chw(views[k], buf.data() + (i * crops + k) * per);
+    } else {
+      d.pipeline->to_chw(d.pipeline->eval(img), buf.data() + i * per);
+    }
+  }
+  torch::NoGradGuard no_grad;
+  auto x = torch::from_blob(buf.data(), {static_cast<int64_t>(images.size()) * crops, c, s, s}, torch::kFloat32)
+               .to(d.device);
+  auto logits = d.model->forward(x);
+  if (crops > 1) logits = logits.view({static_cast<int64_t>(images.size()), crops, -1}).mean(1);
+  auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+  const int64_t k = probs.size(1);
+  const float* p = probs.data_ptr<float>();
+  for (size_t i = 0; i < images.size(); ++i) out.emplace_back(p + i * k, p + (i + 1) * k);
+  return out;
+}
+
+}  // namespace fer::infer

@@ -1,0 +1,51 @@
+#include "fer/train/engine.hpp"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/torch.h>
+
+namespace fer::train {
+
+torch::Tensor images_to_tensor(const data::Batch& batch, const torch::Device& device) {
+  auto t = torch::from_blob(const_cast<float*>(batch.images.data()),
+                            {static_cast<int64_t>(batch.n) * batch.crops, batch.channels, batch.size, batch.size},
+                            torch::kFloat32);
+  return device.is_cpu() ? t.clone() : t.to(device);
+}
+
+Predictions predict(models::Classifier& model, const data::Dataset& ds, const std::vector<size_t>& indices,
+                    const augment::Pipeline& pipeline, bool ten_crop, int batch_size, int workers,
+                    const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  data::LoaderOptions lo;
+  lo.batch_size = batch_size;
+  lo.mode = ten_crop ? data::LoaderMode::kTenCrop : data::LoaderMode::kEval;
+  lo.workers = workers;
+  data::BatchLoader loader(ds, indices, pipeline, lo);
+  Predictions out;
+  double loss_sum = 0;
+  data::Batch batch;
+  while (loader.next(batch)) {
+    auto x = images_to_tensor(batch, device);
+    auto logits = model.forward(x);
+    if (batch.crops > 1) logits = logits.view({batch.n, batch.crops, -1}).mean(1);
+    auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
+    auto pred = probs.argmax(1);
+    const int64_t c = probs.size(1);
+    const float* p = probs.data_ptr<float>();
+    for (int i = 0; i < batch.n; ++i) {
+      out.indices.push_back(batch.indices[i]);
+      out.truth.push_back(static_cast<int>(batch.labels[i]));
+      out.pred.push_back(static_cast<int>(pred[i].item<int64_t>()));
+      out.probs.emplace_back(p + i * c, p + (i + 1) * c);
+    }
+  }
+  out.loss = out.truth.empty() ? 0.0 : loss_sum / static_cast<double>(out.truth.size());
+  return out;
+}
+
+}  // namespace fer::train

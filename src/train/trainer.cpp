@@ -1,0 +1,408 @@
+#include "fer/train/trainer.hpp"
+
+#include <ATen/Context.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
+#include "fer/core/rng.hpp"
+#include "fer/core/version.hpp"
+#include "fer/data/loader.hpp"
+#include "fer/data/prepare.hpp"
+#include "fer/eval/metrics.hpp"
+#include "fer/eval/plots.hpp"
+#include "fer/train/checkpoint.hpp"
+#include "fer/train/engine.hpp"
+#include "fer/train/runtime.hpp"
+
+namespace fer::train {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::TrainConfig& t,
+                                                        std::vector<torch::Tensor> params) {
+  if (t.optimizer == "sgd") {
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay).nesterov(t.nesterov));
+  }
+  if (t.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
+  }
+  if (t.optimizer == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
+  }
+  throw ConfigError(fmt::format("/train/optimizer: unknown optimizer \"{}\"; known: sgd, adam, adamw", t.optimizer));
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
+}
+
+/// Learning rate of 0-based `epoch`: linear warm-up from lr/10, then the schedule. For
+/// "plateau" the schedule is base * plateau_scale (updated from validation results).
+double scheduled_lr(const config::TrainConfig& t, int epoch, double plateau_scale) {
+  if (epoch < t.warmup_epochs) return t.lr * (0.1 + 0.9 * epoch / static_cast<double>(t.warmup_epochs));
+  const int e = epoch - t.warmup_epochs;
+  const int total = std::max(1, t.epochs - t.warmup_epochs);
+  if (t.scheduler == "cosine") return t.min_lr + (t.lr - t.min_lr) * 0.5 * (1.0 + std::cos(M_PI * e / total));
+  if (t.scheduler == "step") return t.lr * std::pow(t.gamma, e / t.step_size);
+  if (t.scheduler == "plateau") return t.lr * plateau_scale;
+  return t.lr;
+}
+
+double metric_value(const std::string& metric, const eval::Metrics& m, double loss) {
+  if (metric == "macro_f1") return m.macro_f1;
+  if (metric == "loss") return loss;
+  return m.accuracy;
+}
+
+bool better(const std::string& metric, double value, double best) {
+  return metric == "loss" ? value < best : value > best;
+}
+
+/// Differences between two resolved configs that would make a resumed run a different
+/// experiment (epochs, early stopping, workers and prefetch may change).
+std::vector<std::string> config_differences(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> diffs;
+  for (const auto& op : nlohmann::json::diff(a, b)) {
+    const std::string path = op.value("path", "");
+    if (path == "/train/epochs" || path == "/train/early_stopping" || path == "/data/workers" ||
+        path == "/data/prefetch" || path == "/device" || path == "/threads") {
+      continue;
+    }
+    diffs.push_back(path);
+  }
+  return diffs;
+}
+
+std::vector<eval::EpochRecord> history_from_json(const nlohmann::json& j) {
+  std::vector<eval::EpochRecord> h;
+  for (const auto& r : j) {
+    eval::EpochRecord e;
+    e.epoch = r.at("epoch");
+    e.lr = r.at("lr");
+    e.train_loss = r.at("train_loss");
+    e.train_acc = r.at("train_acc");
+    e.val_loss = r.at("val_loss");
+    e.val_acc = r.at("val_acc");
+    e.val_macro_f1 = r.at("val_macro_f1");
+    e.seconds = r.at("seconds");
+    h.push_back(e);
+  }
+  return h;
+}
+
+nlohmann::json history_to_json(const std::vector<eval::EpochRecord>& h) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& e : h) {
+    j.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
+                 {"val_loss", e.val_loss}, {"val_acc", e.val_acc}, {"val_macro_f1", e.val_macro_f1},
+                 {"seconds", e.seconds}});
+  }
+  return j;
+}
+
+void copy_atomic(const fs::path& from, const fs::path& to) {
+  const std::string tmp = temp_path_for(to.string());
+  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
+  fs::rename(tmp, to);
+}
+
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, int epoch, int epochs, size_t batches)
+      : enabled_(enabled && ::isatty(STDERR_FILENO)), epoch_(epoch), epochs_(epochs), batches_(batches),
+        t0_(Clock::now()) {}
+  void update(size_t done, double loss, double acc, int64_t images) {
+    if (!enabled_) return;
+    const double s = seconds_since(t0_);
+    const double rate = s > 0 ? images / s : 0;
+    const double eta = done > 0 ? s * (batches_ - done) / done : 0;
+    const int width = 24;
+    const int filled = static_cast<int>(width * done / std::max<size_t>(1, batches_));
+    fmt::print(stderr, "\r\033[Kepoch {}/{} [{}{}] {}/{} loss {:.4f} acc {:5.1f}% {:.0f} img/s ETA {:.0f}s",
+               epoch_, epochs_, std::string(filled, '#'), std::string(width - filled, '.'), done, batches_, loss,
+               100 * acc, rate, eta);
+  }
+  void finish() {
+    if (enabled_) fmt::print(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+  int epoch_, epochs_;
+  size_t batches_;
+  Clock::time_point t0_;
+};
+
+}  // namespace
+
+TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
+  config::Config cfg = cfg_in;
+  const fs::path run(opts.run_dir);
+  const fs::path last_pt = run / "last.pt", best_pt = run / "best.pt";
+  const bool have_last = fs::exists(last_pt);
+  if (have_last && !opts.resume) {
+    throw ConfigError(fmt::format(
+        "{}: already holds a run (last.pt); pass --resume to continue it, or choose another --out", run.string()));
+  }
+  FER_CHECK(!opts.resume || have_last, ConfigError, "{}: nothing to resume (no last.pt)", run.string());
+  fs::create_directories(run);
+
+  const int threads = configure_threads(cfg.threads);
+  const std::string device_name = resolve_device(cfg.device);
+  const torch::Device device(device_name);
+  at::globalContext().setDeterministicAlgorithms(cfg.deterministic, /*warn_only=*/true);
+  if (cfg.deterministic) at::globalContext().setBenchmarkCuDNN(false);
+  spdlog::info("fer {} ({}), {}, device {}, {} threads", version(), git_commit(), library_versions(), device_name,
+               threads);
+
+  // ---- data and split ----
+  const auto t_data = Clock::now();
+  data::Dataset ds = data::load_configured(cfg.data);
+  const int num_classes = static_cast<int>(ds.class_names.size());
+  data::Split split;
+  nlohmann::json run_config;
+  if (opts.resume) {
+    split = data::split_from_json(nlohmann::json::parse(read_file((run / "split.json").string())), ds,
+                                  (run / "split.json").string());
+    run_config = nlohmann::json::parse(read_file((run / "config.json").string()));
+    // The run's own resolved preprocessing (dataset mean/std) wins; anything else that differs
+    // would silently make the resumed run another experiment.
+    config::Config saved = config::parse_config(run_config.dump(), (run / "config.json").string());
+    cfg.preprocess = saved.preprocess;
+    auto diffs = config_differences(config::to_json(saved), config::to_json(cfg));
+    FER_CHECK(diffs.empty(), ConfigError,
+              "{}: the config differs from the run being resumed at {} (only train.epochs, "
+              "train.early_stopping, data.workers/prefetch, device and threads may change)",
+              run.string(), fmt::format("{}", fmt::join(diffs, ", ")));
+  } else {
+    split = data::make_split(ds, cfg.data.split, derive_seed(cfg.seed, Stream::kSplit));
+  }
+  FER_CHECK(!split.train.empty(), DataError, "the training split is empty");
+  const std::vector<size_t>& sel = split.selection == "test" ? split.test : split.val;
+  FER_CHECK(!sel.empty(), DataError, "the {} split that selects the checkpoint is empty", split.selection);
+  data::resolve_normalization(cfg.preprocess, cfg.augment, ds, split.train);
+  if (!opts.resume) {
+    write_file_atomic((run / "split.json").string(), data::split_to_json(split, ds).dump(1));
+    write_file_atomic((run / "config.json").string(), config::to_json(cfg).dump(2) + "\n");
+  }
+  nlohmann::json record = {
+      {"fer_version", version()},      {"git_commit", git_commit()},
+      {"libraries", library_versions()}, {"device", device_name},
+      {"threads", threads},            {"seed", cfg.seed},
+      {"derived_seeds",
+       {{"split", derive_seed(cfg.seed, Stream::kSplit)},
+        {"shuffle", derive_seed(cfg.seed, Stream::kShuffle)},
+        {"augment", derive_seed(cfg.seed, Stream::kAugment)},
+        {"init", derive_seed(cfg.seed, Stream::kInit)}}},
+      {"dataset", {{"format", ds.format}, {"source", ds.source}, {"samples", ds.samples.size()},
+                   {"classes", ds.class_names}}},
+      {"split_sizes", {{"train", split.train.size()}, {"val", split.val.size()}, {"test", split.test.size()}}},
+      {"checkpoint_selected_on", split.selection}};
+  write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
+  spdlog::info("data: {} {} samples, {} classes [{}]; split {} train / {} val / {} test ({}), {:.1f}s", ds.format,
+               ds.samples.size(), num_classes, fmt::join(ds.class_names, ", "), split.train.size(),
+               split.val.size(), split.test.size(), split.scheme, seconds_since(t_data));
+  if (split.selection == "test") {
+    spdlog::warn("SEED PROTOCOL: the checkpoint is selected on the TEST split (data.split.select_on_test); "
+                 "test numbers of this run are optimistically biased");
+  }
+
+  augment::Pipeline pipeline(cfg.preprocess, cfg.augment);
+
+  // ---- model and optimiser ----
+  torch::manual_seed(derive_seed(cfg.seed, Stream::kInit));
+  auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes});
+  model->to(device);
+  auto optimizer = make_optimizer(cfg.train, model->parameters());
+  int64_t n_params = 0;
+  for (const auto& p : model->parameters()) n_params += p.numel();
+  spdlog::info("model: {} ({:.2f} M parameters), input {}x{}x{}", cfg.model.name, n_params / 1e6,
+               cfg.preprocess.channels, pipeline.output_size(), pipeline.output_size());
+
+  torch::Tensor class_weights;
+  if (cfg.train.class_weights != "none") {
+    std::vector<double> w;
+    if (cfg.train.class_weights == "balanced") {
+      std::vector<int64_t> counts(num_classes, 0);
+      for (size_t i : split.train) ++counts[ds.samples[i].label];
+      for (int c = 0; c < num_classes; ++c) {
+        w.push_back(counts[c] > 0 ? static_cast<double>(split.train.size()) / (num_classes * counts[c]) : 0.0);
+      }
+    } else {
+      w = cfg.train.class_weight_values;
+      FER_CHECK(static_cast<int>(w.size()) == num_classes, ConfigError,
+                "/train/class_weights: {} weights for {} classes", w.size(), num_classes);
+    }
+    class_weights = torch::tensor(w, torch::kFloat32).to(device);
+  }
+
+  // ---- state (restored on resume) ----
+  const std::string metric = cfg.train.select_metric;
+  TrainSummary summary;
+  summary.metric = metric;
+  summary.selection = split.selection;
+  int start_epoch = 0;
+  double best_value = metric == "loss" ? INFINITY : -INFINITY;
+  int best_epoch = 0, bad_epochs = 0;
+  double plateau_scale = 1.0, plateau_best = best_value;
+  int plateau_bad = 0;
+  std::vector<eval::EpochRecord> history;
+  if (opts.resume) {
+    auto meta = load_checkpoint(last_pt.string(), *model, optimizer.get(), /*restore_rng=*/true);
+    const auto& st = meta.at("train_state");
+    start_epoch = st.at("epoch");
+    best_value = st.at("best_value");
+    best_epoch = st.at("best_epoch");
+    bad_epochs = st.at("bad_epochs");
+    plateau_scale = st.at("plateau_scale");
+    plateau_best = st.at("plateau_best");
+    plateau_bad = st.at("plateau_bad");
+    history = history_from_json(meta.at("history"));
+    spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", run.string(), start_epoch, metric,
+                 best_value, best_epoch);
+  }
+
+  auto make_meta = [&](int epochs_done) {
+    return nlohmann::json{
+        {"config", config::to_json(cfg)},
+        {"class_names", ds.class_names},
+        {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
+        {"selection", split.selection},
+        {"metric", metric},
+        {"fer_version", version()},
+        {"git_commit", git_commit()},
+        {"history", history_to_json(history)},
+        {"train_state",
+         {{"epoch", epochs_done}, {"best_value", best_value}, {"best_epoch", best_epoch},
+          {"bad_epochs", bad_epochs}, {"plateau_scale", plateau_scale}, {"plateau_best", plateau_best},
+          {"plateau_bad", plateau_bad}}}};
+  };
+
+  const auto& tc = cfg.train;
+  namespace F = torch::nn::functional;
+  auto ce_options = F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing);
+  if (class_weights.defined()) ce_options.weight(class_weights);
+
+  for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    const double lr = scheduled_lr(tc, epoch, plateau_scale);
+    set_lr(*optimizer, lr);
+    model->train();
+    data::LoaderOptions lo;
+    lo.batch_size = tc.batch_size;
+    lo.mode = data::LoaderMode::kTrain;
+    lo.shuffle = true;
+    lo.seed = cfg.seed;
+    lo.epoch = epoch;
+    lo.workers = cfg.data.workers;
+    lo.prefetch = cfg.data.prefetch;
+    // A last batch of one sample breaks batch norm; drop it (it is reshuffled next epoch).
+    lo.drop_last = split.train.size() % static_cast<size_t>(tc.batch_size) == 1;
+    data::BatchLoader loader(ds, split.train, pipeline, lo);
+    ProgressBar bar(opts.progress, epoch + 1, tc.epochs, loader.size());
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    size_t done = 0;
+    data::Batch batch;
+    bool interrupted = false;
+    while (loader.next(batch)) {
+      if (opts.stop && opts.stop->load()) {
+        interrupted = true;
+        break;
+      }
+      auto x = images_to_tensor(batch, device);
+      auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
+      optimizer->zero_grad();
+      auto logits = model->forward(x);
+      auto loss = F::cross_entropy(logits, y, ce_options);
+      loss.backward();
+      if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
+      optimizer->step();
+      const double l = loss.item<double>();
+      FER_CHECK(std::isfinite(l), DataError,
+                "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1, l);
+      loss_sum += l * batch.n;
+      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+      seen += batch.n;
+      bar.update(++done, loss_sum / seen, static_cast<double>(correct) / seen, seen);
+    }
+    bar.finish();
+    if (interrupted) {
+      summary.interrupted = true;
+      spdlog::warn("interrupted during epoch {}; {} keeps epoch {}; continue with --resume", epoch + 1,
+                   last_pt.string(), epoch);
+      break;
+    }
+    const double train_seconds = seconds_since(t0);
+
+    auto val = predict(*model, ds, sel, pipeline, cfg.eval.ten_crop, cfg.eval.batch_size, cfg.data.workers, device);
+    auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
+    const double value = metric_value(metric, m, val.loss);
+    const bool improved = better(metric, value, best_value);
+    if (improved) {
+      best_value = value;
+      best_epoch = epoch + 1;
+      bad_epochs = 0;
+    } else {
+      ++bad_epochs;
+    }
+    if (tc.scheduler == "plateau" && epoch >= tc.warmup_epochs) {
+      if (better(metric, value, plateau_best)) {
+        plateau_best = value;
+        plateau_bad = 0;
+      } else if (++plateau_bad > tc.plateau_patience) {
+        plateau_scale *= tc.plateau_factor;
+        plateau_bad = 0;
+        spdlog::info("plateau: learning rate reduced to {:.3g}", tc.lr * plateau_scale);
+      }
+    }
+    eval::EpochRecord rec;
+    rec.epoch = epoch + 1;
+    rec.lr = lr;
+    rec.train_loss = seen ? loss_sum / seen : 0;
+    rec.train_acc = seen ? static_cast<double>(correct) / seen : 0;
+    rec.val_loss = val.loss;
+    rec.val_acc = m.accuracy;
+    rec.val_macro_f1 = m.macro_f1;
+    rec.seconds = seconds_since(t0);
+    history.push_back(rec);
+
+    save_checkpoint(last_pt.string(), *model, optimizer.get(), make_meta(epoch + 1));
+    if (improved) copy_atomic(last_pt, best_pt);
+    write_file_atomic((run / "history.csv").string(), eval::history_csv(history));
+    eval::plot_curves_png((run / "curves.png").string(), history, cfg.name);
+    spdlog::info("epoch {:>3}/{} lr {:.2e} | train loss {:.4f} acc {:6.2f}% | {} loss {:.4f} acc {:6.2f}% "
+                 "F1 {:.4f} | {:.1f}s, {:.0f} img/s{}",
+                 epoch + 1, tc.epochs, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
+                 100 * m.accuracy, m.macro_f1, rec.seconds, seen / std::max(train_seconds, 1e-9),
+                 improved ? "  *best" : "");
+    summary.epochs_run = epoch + 1;
+    if (tc.early_stopping > 0 && bad_epochs >= tc.early_stopping) {
+      summary.early_stopped = true;
+      spdlog::info("early stopping: no {} improvement for {} epochs", metric, bad_epochs);
+      break;
+    }
+  }
+  if (summary.epochs_run == 0) summary.epochs_run = start_epoch;
+  summary.best_epoch = best_epoch;
+  summary.best_value = best_value;
+  return summary;
+}
+
+}  // namespace fer::train
