@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed, builds, and runs every test with ctest
+# (unit tests, real-data tests on ../shared/data when present, end-to-end CLI tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install_deps.sh
+scripts/build.sh
+ctest --test-dir "${FER_BUILD_DIR:-build}" --output-on-failure -j "${FER_TEST_JOBS:-2}" "$@"

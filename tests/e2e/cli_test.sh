@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end tests through the fer binary: synth -> train -> eval -> infer, determinism,
+# resume, and the exit codes and messages of bad input.
+# Usage: cli_test.sh FER_BINARY SOURCE_DIR SHARED_DATA_DIR
+set -uo pipefail
+FER=$1
+SRC=$2
+SHARED=${3:-}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+PY=python3
+passed=0
+failed=0
+ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# expect_exit CODE NAME -- command...: runs it, keeps stderr in $T/err
+expect_exit() {
+  local code=$1 name=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; cat "$T/err"; fi
+}
+json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+# ---- the binary itself ----
+expect_exit 0 "fer --version" -- "$FER" --version
+grep -q "^fer " "$T/out" || bad "version text"
+expect_exit 0 "fer --help" -- "$FER" --help
+for sub in synth train eval infer list bench; do expect_exit 0 "fer $sub --help" -- "$FER" $sub --help; done
+expect_exit 2 "unknown subcommand" -- "$FER" trian
+expect_exit 0 "fer list models" -- "$FER" list models
+grep -q resnet18 "$T/out" && ok "list models names resnet18" || bad "list models names resnet18"
+
+# ---- generated data and a tiny model ----
+expect_exit 0 "synth" -- "$FER" synth --out "$T/data" --classes 4 --per-class 60 --size 48 --seed 7
+check "synth wrote 240 images" test "$(find "$T/data" -name '*.png' | wc -l)" -eq 240
+cat >"$T/tiny.json" <<JSON
+{
+  "name": "tiny",
+  "seed": 3,
+  "data": {"format": "image_folder", "path": "$T/data", "workers": 2,
+           "split": {"scheme": "ratio", "ratios": [0.6, 0.2, 0.2]}},
+  "preprocess": {"size": 32, "channels": 1, "normalize": "dataset"},
+  "augment": {"crop": 28, "hflip": 0.5},
+  "model": {"name": "resnet18", "width": 8},
+  "train": {"epochs": 6, "batch_size": 16, "optimizer": "adam", "lr": 0.003, "scheduler": "cosine"}
+}
+JSON
+expect_exit 0 "train" -- "$FER" train --config "$T/tiny.json" --out "$T/run1" --no-progress
+for f in config.json split.json history.csv best.pt last.pt train.log run.json curves.png; do
+  check "run dir has $f" test -s "$T/run1/$f"
+done
+check "history has 6 epochs" test "$(($(wc -l <"$T/run1/history.csv") - 1))" -eq 6
+check "split.json is disjoint and complete" $PY - "$T/run1/split.json" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+ids = s["train"] + s["val"] + s["test"]
+sys.exit(0 if len(ids) == len(set(ids)) == 240 and s["selection"] == "val" else 1)
+PYEOF
+
+expect_exit 0 "eval test split" -- "$FER" eval --run "$T/run1" --split test
+for f in eval_test.json confusion_test.csv confusion_test.png per_class_test.png; do
+  check "eval wrote $f" test -s "$T/run1/$f"
+done
+acc=$(json "$T/run1/eval_test.json" 'd["accuracy"]')
+echo "tiny model test accuracy: $acc"
+check "test accuracy >= 0.85 on generated faces" $PY -c "import sys; sys.exit(0 if $acc >= 0.85 else 1)"
+check "eval json says the checkpoint was selected on val" test "$(json "$T/run1/eval_test.json" 'd["checkpoint_selected_on"]')" = val
+
+img=$(find "$T/data" -name '*.png' | sort | head -1)
+expect_exit 0 "infer --json" -- "$FER" infer --run "$T/run1" "$img" --json
+check "infer: one JSON line, probabilities sum to 1" $PY - "$T/out" <<'PYEOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+d = json.loads(lines[0])
+sys.exit(0 if len(lines) == 1 and abs(sum(d["probs"].values()) - 1) < 1e-4 and d["class"] in d["probs"] else 1)
+PYEOF
+expect_exit 0 "infer table over a folder" -- "$FER" infer --run "$T/run1" "$T/data/$(ls "$T/data" | head -1)"
+check "infer table has 61 lines" test "$(wc -l <"$T/out")" -eq 61
+
+# ---- determinism: same seed, same numbers ----
+expect_exit 0 "train again with the same seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run2" --no-progress
+cut -d, -f1-7 "$T/run1/history.csv" >"$T/h1"
+cut -d, -f1-7 "$T/run2/history.csv" >"$T/h2"
+check "same seed gives identical history" cmp -s "$T/h1" "$T/h2"
+check "same seed gives identical split" cmp -s "$T/run1/split.json" "$T/run2/split.json"
+expect_exit 0 "train with another seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run3" --seed 4 --no-progress
+cut -d, -f1-7 "$T/run3/history.csv" >"$T/h3"
+check "another seed gives other numbers" bash -c "! cmp -s '$T/h1' '$T/h3'"
+
+# ---- resume: 3 epochs, then 3 more, equals 6 straight ----
+expect_exit 0 "train 3 of 6 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --set train.epochs=3 --set train.scheduler=\"none\" --no-progress
+expect_exit 2 "existing run dir without --resume" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --no-progress
+grep -q -- "--resume" "$T/err" && ok "message suggests --resume" || bad "message suggests --resume"
+expect_exit 0 "resume to 6 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.scheduler=\"none\" --no-progress
+expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out "$T/run5" --set train.scheduler=\"none\" --no-progress
+cut -d, -f1-7 "$T/run4/history.csv" >"$T/h4"
+cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
+check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
+expect_exit 2 "resume with a changed lr" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.lr=0.1 --set train.epochs=8 --set train.scheduler=\"none\"
+grep -q "/train/lr" "$T/err" && ok "resume mismatch names /train/lr" || bad "resume mismatch names /train/lr"
+
+# ---- bad input ----
+sed 's/"epochs"/"epochz"/' "$T/tiny.json" >"$T/typo.json"
+expect_exit 2 "config typo" -- "$FER" train --config "$T/typo.json" --out "$T/bad1"
+grep -q "typo.json:9: /train/epochz: unknown key" "$T/err" && ok "typo message has file:line and path" || { bad "typo message"; cat "$T/err"; }
+expect_exit 2 "bad --set value" -- "$FER" train --config "$T/tiny.json" --out "$T/bad2" --set train.lr=fast
+grep -q '/train/lr' "$T/err" && ok "--set error names /train/lr" || bad "--set error names /train/lr"
+printf '{"name": "x",\n "data": {"path": "x"\n' >"$T/broken.json"
+expect_exit 2 "invalid JSON" -- "$FER" train --config "$T/broken.json"
+grep -q "broken.json:" "$T/err" && ok "syntax error names the file" || bad "syntax error names the file"
+expect_exit 2 "missing config file" -- "$FER" train --config "$T/none.json"
+sed "s#$T/data#$T/nodata#" "$T/tiny.json" >"$T/nodata.json"
+expect_exit 1 "missing dataset" -- "$FER" train --config "$T/nodata.json" --out "$T/bad3"
+grep -q "$T/nodata" "$T/err" && ok "missing dataset is named" || bad "missing dataset is named"
+grep -q "Exception raised from" "$T/err" && bad "no C++ backtrace in messages" || ok "no C++ backtrace in messages"
+echo "not an image" >"$T/corrupt.png"
+expect_exit 1 "infer with a corrupt image" -- "$FER" infer --run "$T/run1" "$T/corrupt.png" "$img"
+check "the good image is still classified" test "$(grep -c "png" "$T/out")" -ge 1
+grep -q "corrupt.png" "$T/err" && ok "corrupt image is named" || bad "corrupt image is named"
+expect_exit 1 "eval of a missing run" -- "$FER" eval --run "$T/none"
+expect_exit 1 "infer with a bogus checkpoint" -- "$FER" infer --run "$T/corrupt.png" "$img"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
