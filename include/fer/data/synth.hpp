@@ -18,6 +18,7 @@ struct SynthOptions {
   int size = 64;         ///< side in pixels
   uint64_t seed = 42;
   bool gray = true;      ///< write 1-channel images (else BGR with skin tones)
+  int threads = 0;       ///< worker threads; 0 = hardware_concurrency (output does not depend on it)
 };
 
 /// The class names in generator order: angry disgust fear happy sad surprise neutral.
