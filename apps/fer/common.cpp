@@ -11,6 +11,7 @@ void setup_logging(int verbosity) {
   logger->set_pattern("[%H:%M:%S] %^%l%$ %v");
   logger->set_level(verbosity < 0 ? spdlog::level::warn
                                   : verbosity > 0 ? spdlog::level::debug : spdlog::level::info);
+  logger->flush_on(spdlog::level::info);  // train.log must be complete if the run dies
   spdlog::set_default_logger(logger);
 }
 
