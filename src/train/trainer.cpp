@@ -267,11 +267,13 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     auto meta = load_checkpoint(last_pt.string(), *model, optimizer.get(), /*restore_rng=*/true);
     const auto& st = meta.at("train_state");
     start_epoch = st.at("epoch");
-    best_value = st.at("best_value");
+    const double initial = best_value;  // +-inf is stored as null (JSON has no infinity)
+    auto number = [&](const char* key) { return st.at(key).is_null() ? initial : st.at(key).get<double>(); };
+    best_value = number("best_value");
     best_epoch = st.at("best_epoch");
     bad_epochs = st.at("bad_epochs");
     plateau_scale = st.at("plateau_scale");
-    plateau_best = st.at("plateau_best");
+    plateau_best = number("plateau_best");
     plateau_bad = st.at("plateau_bad");
     history = history_from_json(meta.at("history"));
     spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", run.string(), start_epoch, metric,

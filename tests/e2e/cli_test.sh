@@ -33,30 +33,30 @@ expect_exit 0 "fer list models" -- "$FER" list models
 grep -q resnet18 "$T/out" && ok "list models names resnet18" || bad "list models names resnet18"
 
 # ---- generated data and a tiny model ----
-expect_exit 0 "synth" -- "$FER" synth --out "$T/data" --classes 4 --per-class 60 --size 48 --seed 7
-check "synth wrote 240 images" test "$(find "$T/data" -name '*.png' | wc -l)" -eq 240
+expect_exit 0 "synth" -- "$FER" synth --out "$T/data" --classes 4 --per-class 200 --size 48 --seed 7
+check "synth wrote 800 images" test "$(find "$T/data" -name '*.png' | wc -l)" -eq 800
 cat >"$T/tiny.json" <<JSON
 {
   "name": "tiny",
   "seed": 3,
   "data": {"format": "image_folder", "path": "$T/data", "workers": 2,
            "split": {"scheme": "ratio", "ratios": [0.6, 0.2, 0.2]}},
-  "preprocess": {"size": 32, "channels": 1, "normalize": "dataset"},
-  "augment": {"crop": 28, "hflip": 0.5},
-  "model": {"name": "resnet18", "width": 8},
-  "train": {"epochs": 6, "batch_size": 16, "optimizer": "adam", "lr": 0.003, "scheduler": "cosine"}
+  "preprocess": {"size": 40, "channels": 1, "normalize": "dataset"},
+  "augment": {"crop": 36, "hflip": 0.5},
+  "model": {"name": "resnet18", "width": 12},
+  "train": {"epochs": 20, "batch_size": 16, "optimizer": "adam", "lr": 0.002, "scheduler": "cosine"}
 }
 JSON
 expect_exit 0 "train" -- "$FER" train --config "$T/tiny.json" --out "$T/run1" --no-progress
 for f in config.json split.json history.csv best.pt last.pt train.log run.json curves.png; do
   check "run dir has $f" test -s "$T/run1/$f"
 done
-check "history has 6 epochs" test "$(($(wc -l <"$T/run1/history.csv") - 1))" -eq 6
+check "history has 20 epochs" test "$(($(wc -l <"$T/run1/history.csv") - 1))" -eq 20
 check "split.json is disjoint and complete" $PY - "$T/run1/split.json" <<'PYEOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
 ids = s["train"] + s["val"] + s["test"]
-sys.exit(0 if len(ids) == len(set(ids)) == 240 and s["selection"] == "val" else 1)
+sys.exit(0 if len(ids) == len(set(ids)) == 800 and s["selection"] == "val" else 1)
 PYEOF
 
 expect_exit 0 "eval test split" -- "$FER" eval --run "$T/run1" --split test
@@ -77,15 +77,16 @@ d = json.loads(lines[0])
 sys.exit(0 if len(lines) == 1 and abs(sum(d["probs"].values()) - 1) < 1e-4 and d["class"] in d["probs"] else 1)
 PYEOF
 expect_exit 0 "infer table over a folder" -- "$FER" infer --run "$T/run1" "$T/data/$(ls "$T/data" | head -1)"
-check "infer table has 61 lines" test "$(wc -l <"$T/out")" -eq 61
+check "infer table has 201 lines" test "$(wc -l <"$T/out")" -eq 201
 
 # ---- determinism: same seed, same numbers ----
-expect_exit 0 "train again with the same seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run2" --no-progress
-cut -d, -f1-7 "$T/run1/history.csv" >"$T/h1"
+expect_exit 0 "train 4 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/runA" --set train.epochs=4 --no-progress
+expect_exit 0 "train again with the same seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run2" --set train.epochs=4 --no-progress
+cut -d, -f1-7 "$T/runA/history.csv" >"$T/h1"
 cut -d, -f1-7 "$T/run2/history.csv" >"$T/h2"
 check "same seed gives identical history" cmp -s "$T/h1" "$T/h2"
-check "same seed gives identical split" cmp -s "$T/run1/split.json" "$T/run2/split.json"
-expect_exit 0 "train with another seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run3" --seed 4 --no-progress
+check "same seed gives identical split" cmp -s "$T/runA/split.json" "$T/run2/split.json"
+expect_exit 0 "train with another seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run3" --seed 4 --set train.epochs=4 --no-progress
 cut -d, -f1-7 "$T/run3/history.csv" >"$T/h3"
 check "another seed gives other numbers" bash -c "! cmp -s '$T/h1' '$T/h3'"
 
@@ -93,8 +94,8 @@ check "another seed gives other numbers" bash -c "! cmp -s '$T/h1' '$T/h3'"
 expect_exit 0 "train 3 of 6 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --set train.epochs=3 --set train.scheduler=\"none\" --no-progress
 expect_exit 2 "existing run dir without --resume" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --no-progress
 grep -q -- "--resume" "$T/err" && ok "message suggests --resume" || bad "message suggests --resume"
-expect_exit 0 "resume to 6 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.scheduler=\"none\" --no-progress
-expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out "$T/run5" --set train.scheduler=\"none\" --no-progress
+expect_exit 0 "resume to 6 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.epochs=6 --set train.scheduler=\"none\" --no-progress
+expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out "$T/run5" --set train.epochs=6 --set train.scheduler=\"none\" --no-progress
 cut -d, -f1-7 "$T/run4/history.csv" >"$T/h4"
 cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
 check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
