@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
-scripts/build.sh
+scripts/build.sh -DFER_BUILD_TESTS=ON
 ctest --test-dir "${FER_BUILD_DIR:-build}" --output-on-failure -j "${FER_TEST_JOBS:-2}" "$@"
