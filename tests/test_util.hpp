@@ -36,7 +36,24 @@ inline std::string shared_data(const std::string& rel) {
   return std::filesystem::exists(p) ? p.string() : std::string();
 }
 
+/// The error message of `fn`, which must throw `Err` (a test failure otherwise).
+template <typename Err, typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Err& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "no exception thrown";
+  return {};
+}
+
 }  // namespace fer::test
+
+#define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
 
 #define FER_REQUIRE_SHARED(var, rel)                                                    \
   const std::string var = ::fer::test::shared_data(rel);                                \

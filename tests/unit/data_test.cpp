@@ -18,22 +18,7 @@ namespace {
 using fer::data::Dataset;
 using fer::data::H5Type;
 
-// The error message of `fn`, which must throw `Err`.
-template <typename Err, typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Err& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
-
-#define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
+using fer::test::error_of;
 
 // 2304 (or `count`) space-separated values; pixel i = (i + seed) % 256.
 std::string pixel_field(int count, int seed) {

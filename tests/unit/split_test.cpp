@@ -44,21 +44,7 @@ Dataset make_ds(const std::vector<int>& labels, size_t classes, const std::vecto
   return ds;
 }
 
-template <typename Err, typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Err& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "no exception thrown";
-  return {};
-}
-
-#define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
+using fer::test::error_of;
 
 std::vector<int> counts_of(const std::vector<size_t>& idx, const std::vector<int>& labels, size_t classes) {
   std::vector<int> c(classes, 0);
