@@ -22,6 +22,10 @@ int main() {
   const std::string dev = fer::train::resolve_device("auto");
   std::printf("device %s, %s\n", dev.c_str(), fer::train::library_versions().c_str());
   check(dev.rfind("cuda", 0) == 0, "auto resolves to CUDA on a GPU machine");
+  if (failures) {
+    std::printf("no CUDA device visible: nothing else to check here\n");
+    return 1;
+  }
   const torch::Device cuda(dev);
 
   // Same weights on CPU and GPU give the same logits.
