@@ -14,6 +14,7 @@ Runner add_synth(CLI::App& app);
 Runner add_train(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_infer(CLI::App& app);
+Runner add_align(CLI::App& app);
 Runner add_list(CLI::App& app);
 Runner add_bench(CLI::App& app);
 

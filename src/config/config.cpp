@@ -541,6 +541,8 @@ class ObjectReader {
 const std::vector<std::string> kSchemes = {"ratio", "predefined", "ck_plus_folds", "stratified_kfold"};
 const std::vector<std::string> kNormalize = {"dataset", "imagenet", "minmax", "none", "custom"};
 const std::vector<std::string> kStems = {"auto", "3x3", "7x7"};
+const std::vector<std::string> kDetectors = {"hog", "haar", "mmod", "none"};
+const std::vector<std::string> kAlign = {"eyes", "box"};
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 const std::vector<std::string> kSchedulers = {"none", "cosine", "step", "plateau"};
 const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
@@ -646,6 +648,27 @@ void read_preprocess(ObjectReader r, PreprocessConfig& p) {
                                       show(*r.get(key))));
     }
   }
+  r.finish();
+}
+
+void read_face(ObjectReader r, FaceConfig& f) {
+  const Locator& loc = r.loc();
+  r.read_enum("detector", f.detector, kDetectors);
+  r.read_string("mmod_model", f.mmod_model);
+  if (f.detector == "mmod" && f.mmod_model.empty()) {
+    loc.fail(r.at("mmod_model"), "expected the path of dlib's mmod_human_face_detector.dat (detector \"mmod\"), got \"\"");
+  }
+  r.read_string("haar_cascade", f.haar_cascade, /*non_empty=*/true);
+  r.read_string("landmark_model", f.landmark_model, /*non_empty=*/true);
+  r.read_int("upsample", f.upsample, Bounds::closed(0, 3));
+  r.read_number("min_confidence", f.min_confidence);
+  r.read_int("min_face", f.min_face, Bounds::at_least(0));
+  r.read_enum("align", f.align, kAlign);
+  r.read_int("size", f.size, Bounds::closed(0, 1024));
+  if (f.size > 0 && f.size < 8) loc.fail(r.at("size"), fmt::format("expected 0 or 8..1024, got {}", f.size));
+  r.read_number("eye_x", f.eye_x, Bounds::open(0, 0.5));
+  r.read_number("eye_y", f.eye_y, Bounds::open(0, 1));
+  r.read_number("box_padding", f.box_padding, Bounds::closed(0, 1));
   r.finish();
 }
 
@@ -757,6 +780,7 @@ Config validate(const Locator& loc, const json& doc) {
   r.read_bool("deterministic", c.deterministic);
   read_data(r.object("data"), c.data);
   read_preprocess(r.object("preprocess"), c.preprocess);
+  read_face(r.object("face"), c.face);
   read_augment(r.object("augment"), c.augment, c.preprocess.size);
   read_model(r.object("model"), c.model);
   read_train(r.object("train"), c.train);
@@ -766,6 +790,24 @@ Config validate(const Locator& loc, const json& doc) {
 }
 
 // ---- writing ---------------------------------------------------------------------------
+
+template <class Json>
+Json build_face_json(const FaceConfig& f) {
+  Json face = Json::object();
+  face["detector"] = f.detector;
+  face["mmod_model"] = f.mmod_model;
+  face["haar_cascade"] = f.haar_cascade;
+  face["landmark_model"] = f.landmark_model;
+  face["upsample"] = f.upsample;
+  face["min_confidence"] = f.min_confidence;
+  face["min_face"] = f.min_face;
+  face["align"] = f.align;
+  face["size"] = f.size;
+  face["eye_x"] = f.eye_x;
+  face["eye_y"] = f.eye_y;
+  face["box_padding"] = f.box_padding;
+  return face;
+}
 
 /// Every field, in struct order (ordered_json keeps it; the schema for --set uses that).
 template <class Json>
@@ -811,6 +853,7 @@ Json build_json(const Config& c) {
   pre["mean"] = p.mean;
   pre["std"] = p.std;
   j["preprocess"] = pre;
+  j["face"] = build_face_json<Json>(c.face);
 
   const AugmentConfig& a = c.augment;
   Json aug = Json::object();
@@ -1004,5 +1047,19 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 }
 
 nlohmann::json to_json(const Config& cfg) { return build_json<nlohmann::json>(cfg); }
+
+}  // namespace fer::config
+
+namespace fer::config {
+
+FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin) {
+  const std::string text = j.dump(2);
+  Locator loc(origin, LineScanner(text).run());
+  FaceConfig f;
+  read_face(ObjectReader(loc, j, ""), f);
+  return f;
+}
+
+nlohmann::json face_to_json(const FaceConfig& f) { return build_face_json<nlohmann::json>(f); }
 
 }  // namespace fer::config

@@ -46,6 +46,23 @@ struct PreprocessConfig {
   std::vector<double> std;            ///< per channel, 0..1 scale ("custom"; filled for "dataset")
 };
 
+/// How faces are found and aligned in raw photos and video frames (fer align, fer infer). Stored
+/// in checkpoints with the rest of the config so infer aligns faces the way training data was.
+struct FaceConfig {
+  std::string detector = "hog";  ///< hog (dlib HOG) | haar (OpenCV cascade) | mmod (dlib CNN) | none
+  std::string mmod_model;        ///< dlib's mmod_human_face_detector.dat (detector "mmod")
+  std::string haar_cascade = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+  std::string landmark_model = "/usr/share/dlib/shape_predictor_68_face_landmarks.dat";
+  int upsample = 1;             ///< image doublings before detection (finds faces under ~80 px)
+  double min_confidence = 0.0;  ///< drop detections scoring below this (detector's own scale)
+  int min_face = 20;            ///< drop detections smaller than this many pixels
+  std::string align = "eyes";   ///< eyes (similarity transform on the eye centres) | box
+  int size = 0;                 ///< aligned crop side; 0 = preprocess.size
+  double eye_x = 0.35;          ///< left eye centre at this fraction of the side (right eye 1 - x)
+  double eye_y = 0.35;          ///< eye line at this fraction of the side
+  double box_padding = 0.1;     ///< "box" (and the fallback): margin, fraction of the box side
+};
+
 /// Random training-time augmentation (all off by default). Each sample is seeded by
 /// (seed, epoch, index), so results do not depend on the number of worker threads.
 struct AugmentConfig {
@@ -114,6 +131,7 @@ struct Config {
   bool deterministic = false;  ///< request deterministic algorithms
   DataConfig data;
   PreprocessConfig preprocess;
+  FaceConfig face;
   AugmentConfig augment;
   ModelConfig model;
   TrainConfig train;
@@ -132,5 +150,10 @@ Config parse_config(const std::string& text, const std::string& origin,
 /// The fully resolved config as JSON (every field, defaults included). parse_config of its
 /// dump gives back an equal Config.
 nlohmann::json to_json(const Config& cfg);
+
+/// Validates a face section alone (fer align's fer_align.json, --set style CLI options).
+FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin);
+/// The face section as JSON (every field).
+nlohmann::json face_to_json(const FaceConfig& f);
 
 }  // namespace fer::config

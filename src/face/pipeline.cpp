@@ -1,0 +1,59 @@
+// Detector + landmarks + alignment.
+#include "face_internal.hpp"
+#include "fer/core/error.hpp"
+#include "fer/face/face.hpp"
+
+namespace fer::face {
+
+struct FacePipeline::Impl {
+  config::FaceConfig cfg;
+  int size = 0;
+  std::unique_ptr<Detector> detector;  // null for "none"
+  std::unique_ptr<LandmarkModel> landmarks;  // null for align "box" with detector "none"
+};
+
+FacePipeline::FacePipeline(const config::FaceConfig& cfg, int size) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = cfg;
+  impl_->size = cfg.size > 0 ? cfg.size : size;
+  FER_CHECK(impl_->size >= 8, ConfigError, "face crop size must be at least 8, got {}", impl_->size);
+  if (cfg.detector != "none") impl_->detector = make_detector(cfg);
+  // Landmarks are fitted whenever there is a detector (infer reports them) or alignment needs them.
+  if (cfg.detector != "none" || cfg.align == "eyes") {
+    impl_->landmarks = std::make_unique<LandmarkModel>(cfg.landmark_model);
+  }
+}
+FacePipeline::~FacePipeline() = default;
+FacePipeline::FacePipeline(FacePipeline&&) noexcept = default;
+FacePipeline& FacePipeline::operator=(FacePipeline&&) noexcept = default;
+
+int FacePipeline::size() const { return impl_->size; }
+const config::FaceConfig& FacePipeline::config() const { return impl_->cfg; }
+
+Face FacePipeline::process_box(const cv::Mat& image, const Detection& det) {
+  Face f;
+  f.detection = det;
+  if (impl_->landmarks) f.landmarks = impl_->landmarks->fit(image, det.box);
+  f.aligned = align_face(image, det, f.landmarks, impl_->cfg, impl_->size);
+  return f;
+}
+
+std::vector<Face> FacePipeline::process(const cv::Mat& image) {
+  FER_CHECK(!image.empty(), DataError, "empty image");
+  std::vector<Face> faces;
+  if (!impl_->detector) {
+    // The whole image is the face: a plain resize, exactly as crops are fed in training.
+    Face f;
+    f.detection = {cv::Rect2f(0, 0, static_cast<float>(image.cols), static_cast<float>(image.rows)), 1.0F};
+    f.aligned.by_eyes = false;
+    const double sx = static_cast<double>(impl_->size) / image.cols;
+    const double sy = static_cast<double>(impl_->size) / image.rows;
+    f.aligned.transform = cv::Matx23d(sx, 0, 0, 0, sy, 0);
+    f.aligned.crop = image;  // the predictor resizes as in training
+    faces.push_back(std::move(f));
+    return faces;
+  }
+  for (const Detection& d : impl_->detector->detect(image)) faces.push_back(process_box(image, d));
+  return faces;
+}
+
+}  // namespace fer::face
