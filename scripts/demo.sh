@@ -13,7 +13,7 @@ $FER synth --out data/demo --classes 7 --per-class 150 --size 64 --seed 42
 rm -rf "$RUN"
 $FER train --config configs/demo.json --out "$RUN"
 $FER eval --run "$RUN" --split test
-$FER infer --run "$RUN" data/demo/happy/happy_00001.png data/demo/surprise/surprise_00001.png data/demo/sad/sad_00001.png
+$FER infer --run "$RUN" --detector none data/demo/happy/happy_00001.png data/demo/surprise/surprise_00001.png data/demo/sad/sad_00001.png
 
 echo
 echo "demo done. Report in $RUN/:"

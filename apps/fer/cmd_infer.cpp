@@ -1,15 +1,27 @@
+// fer infer: faces in photos, folders, video files and cameras -> detection, landmarks,
+// alignment (as in training), classification; table / JSON lines / CSV, annotated copies,
+// a live window.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/highgui.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "commands.hpp"
 #include "fer/core/error.hpp"
+#include "fer/face/face.hpp"
+#include "fer/infer/analyzer.hpp"
 #include "fer/infer/predictor.hpp"
 #include "fer/train/runtime.hpp"
 
@@ -17,117 +29,443 @@ namespace fer::app {
 namespace fs = std::filesystem;
 
 namespace {
-bool is_image(const fs::path& p) {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int /*sig*/) { g_stop = true; }
+
+std::string lower_ext(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}) {
-    if (ext == e) return true;
-  }
-  return false;
+  return ext;
 }
 
-/// Files named on the command line, with folders expanded (recursively, sorted).
-std::vector<std::string> collect_inputs(const std::vector<std::string>& args, std::vector<std::string>& missing) {
-  std::vector<std::string> files;
+bool is_image(const fs::path& p) {
+  static const std::set<std::string> kExt = {".png",  ".jpg", ".jpeg", ".bmp", ".tif", ".tiff",
+                                             ".webp", ".pgm", ".ppm",  ".pbm", ".jp2"};
+  return kExt.count(lower_ext(p)) > 0;
+}
+
+bool is_video(const fs::path& p) {
+  static const std::set<std::string> kExt = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg",
+                                             ".mpeg", ".wmv", ".flv", ".ogv", ".3gp", ".mjpeg", ".mjpg"};
+  return kExt.count(lower_ext(p)) > 0;
+}
+
+struct Source {
+  std::string name;  ///< file path, or "camera:N"
+  bool video = false;
+  int camera = -1;
+};
+
+/// Files named on the command line, folders expanded (recursively, sorted). Files of unknown
+/// type are tried as images first, then as videos.
+std::vector<Source> collect_sources(const std::vector<std::string>& args, std::vector<std::string>& failures) {
+  std::vector<Source> out;
   for (const auto& a : args) {
     if (fs::is_directory(a)) {
       std::vector<std::string> found;
       for (const auto& e : fs::recursive_directory_iterator(a)) {
-        if (e.is_regular_file() && is_image(e.path())) found.push_back(e.path().string());
+        if (e.is_regular_file() && (is_image(e.path()) || is_video(e.path()))) found.push_back(e.path().string());
       }
       std::sort(found.begin(), found.end());
-      if (found.empty()) missing.push_back(a + ": folder holds no images");
-      files.insert(files.end(), found.begin(), found.end());
+      if (found.empty()) failures.push_back(a + ": folder holds no images or videos");
+      for (const auto& f : found) out.push_back({f, is_video(f), -1});
     } else if (fs::exists(a)) {
-      files.push_back(a);
+      out.push_back({a, is_video(a) || (!is_image(a) && cv::imread(a, cv::IMREAD_UNCHANGED).empty()), -1});
     } else {
-      missing.push_back(a + ": no such file or folder");
+      failures.push_back(a + ": no such file or folder");
     }
   }
-  return files;
+  return out;
 }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+double round1(double v) { return std::round(v * 10.0) / 10.0; }
+
+/// Where results go: a table on stdout, and/or JSON lines, and/or CSV (files written to
+/// "<name>.partial" and renamed at the end, so an interrupted run never leaves a half file
+/// under the real name).
+class Sink {
+ public:
+  Sink(std::vector<std::string> classes, bool geometry) : classes_(std::move(classes)), geometry_(geometry) {}
+
+  void open_json(const std::string& path) { json_ = open(path, json_file_, json_tmp_, json_final_); }
+  void open_csv(const std::string& path) {
+    csv_ = open(path, csv_file_, csv_tmp_, csv_final_);
+    *csv_ << "source,frame,time,face,id,x,y,w,h,confidence,aligned,class,prob";
+    for (const auto& c : classes_) *csv_ << "," << csv_field("p_" + c);
+    if (geometry_) *csv_ << ",eye_width,nose_length,mouth_width";
+    *csv_ << ",crop,landmarks\n";
+  }
+  void table_on() { table_ = true; }
+
+  void face(const std::string& source, int64_t frame, double time, const infer::FaceResult& r,
+            const std::string& crop_path, bool smoothed) {
+    const auto& b = r.detection.box;
+    const size_t top = r.top();
+    if (json_ != nullptr) {
+      nlohmann::ordered_json j;
+      j["source"] = source;
+      if (frame >= 0) {
+        j["frame"] = frame;
+        j["time"] = std::round(time * 1000.0) / 1000.0;
+      }
+      j["face"] = r.index;
+      if (r.id >= 0) j["id"] = r.id;
+      j["box"] = {round1(b.x), round1(b.y), round1(b.width), round1(b.height)};
+      j["confidence"] = std::round(r.detection.confidence * 1000.0) / 1000.0;
+      j["aligned"] = r.by_eyes ? "eyes" : "box";
+      j["class"] = classes_[top];
+      j["prob"] = r.probs[top];
+      nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+      for (size_t c = 0; c < classes_.size(); ++c) probs[classes_[c]] = r.probs[c];
+      j["probs"] = probs;
+      if (smoothed) {
+        nlohmann::ordered_json raw = nlohmann::ordered_json::object();
+        for (size_t c = 0; c < classes_.size(); ++c) raw[classes_[c]] = r.raw_probs[c];
+        j["raw_probs"] = raw;
+      }
+      if (r.geometry) {
+        j["geometry"] = {{"approachability", r.geometry->approachability()},
+                         {"youthful_attractiveness", r.geometry->youthful_attractiveness()},
+                         {"dominance", r.geometry->dominance()}};
+      }
+      if (!crop_path.empty()) j["crop"] = crop_path;
+      nlohmann::ordered_json lm = nlohmann::ordered_json::array();
+      for (const auto& p : r.landmarks) lm.push_back({round1(p.x), round1(p.y)});
+      j["landmarks"] = lm;
+      *json_ << j.dump() << "\n";
+    }
+    if (csv_ != nullptr) {
+      *csv_ << csv_field(source) << ',' << (frame >= 0 ? std::to_string(frame) : "") << ','
+            << (frame >= 0 ? fmt::format("{:.3f}", time) : "") << ',' << r.index << ','
+            << (r.id >= 0 ? std::to_string(r.id) : "") << ',' << fmt::format("{:.1f},{:.1f},{:.1f},{:.1f}", b.x, b.y, b.width, b.height)
+            << ',' << fmt::format("{:.3f}", r.detection.confidence) << ',' << (r.by_eyes ? "eyes" : "box") << ','
+            << csv_field(classes_[top]) << ',' << fmt::format("{:.6f}", r.probs[top]);
+      for (float p : r.probs) *csv_ << ',' << fmt::format("{:.6f}", p);
+      if (geometry_) {
+        if (r.geometry) {
+          *csv_ << fmt::format(",{:.4f},{:.4f},{:.4f}", r.geometry->eye_width, r.geometry->nose_length,
+                               r.geometry->mouth_width);
+        } else {
+          *csv_ << ",,,";
+        }
+      }
+      std::string lm;
+      for (const auto& p : r.landmarks) lm += fmt::format("{}{:.1f} {:.1f}", lm.empty() ? "" : " ", p.x, p.y);
+      *csv_ << ',' << csv_field(crop_path) << ',' << lm << '\n';
+    }
+    if (table_) {
+      if (!header_done_) {
+        fmt::print("{:<40} {:>6} {:>4} {:>4}  {:<24} {:<10} {:>6}", "source", "frame", "face", "id", "box", "class",
+                   "prob");
+        for (const auto& n : classes_) fmt::print(" {:>8.8}", n);
+        if (geometry_) fmt::print(" {:>7} {:>7} {:>7}", "approach", "youth", "domin");
+        fmt::print("\n");
+        header_done_ = true;
+      }
+      std::string src = source.size() > 40 ? "..." + source.substr(source.size() - 37) : source;
+      fmt::print("{:<40} {:>6} {:>4} {:>4}  {:<24} {:<10} {:6.3f}", src, frame >= 0 ? std::to_string(frame) : "-",
+                 r.index, r.id >= 0 ? std::to_string(r.id) : "-",
+                 fmt::format("{:.0f},{:.0f} {:.0f}x{:.0f}", b.x, b.y, b.width, b.height), classes_[top], r.probs[top]);
+      for (float p : r.probs) fmt::print(" {:8.3f}", p);
+      if (geometry_ && r.geometry) {
+        fmt::print(" {:7.3f} {:7.3f} {:7.3f}", r.geometry->eye_width, r.geometry->nose_length, r.geometry->mouth_width);
+      }
+      fmt::print("\n");
+    }
+  }
+
+  void finish() {
+    close(json_file_, json_tmp_, json_final_);
+    close(csv_file_, csv_tmp_, csv_final_);
+    std::cout.flush();
+  }
+
+ private:
+  static std::ostream* open(const std::string& path, std::ofstream& file, std::string& tmp, std::string& final_name) {
+    if (path.empty() || path == "-") return &std::cout;
+    tmp = path + ".partial";
+    final_name = path;
+    file.open(tmp);
+    FER_CHECK(file.good(), IoError, "{}: cannot open for writing", path);
+    return &file;
+  }
+  static void close(std::ofstream& file, const std::string& tmp, const std::string& final_name) {
+    if (!file.is_open()) return;
+    file.close();
+    FER_CHECK(!file.fail(), IoError, "{}: write failed", tmp);
+    fs::rename(tmp, final_name);
+  }
+
+  std::vector<std::string> classes_;
+  bool geometry_ = false;
+  bool table_ = false;
+  bool header_done_ = false;
+  std::ostream* json_ = nullptr;
+  std::ostream* csv_ = nullptr;
+  std::ofstream json_file_, csv_file_;
+  std::string json_tmp_, json_final_, csv_tmp_, csv_final_;
+};
+
+/// Unique output names in one folder ("photo.png", "photo_2.png", ...).
+class NameBook {
+ public:
+  std::string take(const fs::path& dir, const std::string& stem, const std::string& ext) {
+    std::string name = stem + ext;
+    for (int k = 2; used_.count(name) > 0; ++k) name = fmt::format("{}_{}{}", stem, k, ext);
+    used_.insert(name);
+    return (dir / name).string();
+  }
+
+ private:
+  std::set<std::string> used_;
+};
+
+std::vector<face::OverlayFace> overlays(const std::vector<infer::FaceResult>& results,
+                                        const std::vector<std::string>& classes) {
+  std::vector<face::OverlayFace> out;
+  for (const auto& r : results) out.push_back({r.detection.box, r.landmarks, r.id, classes, r.probs});
+  return out;
+}
+
 }  // namespace
 
 Runner add_infer(CLI::App& app) {
-  auto* sub = app.add_subcommand("infer", "Classify face images (already cropped faces) with a trained model");
+  auto* sub = app.add_subcommand(
+      "infer", "Find, align and classify faces in images, folders, videos or a camera with a trained model");
   struct Opts {
-    std::string run, checkpoint = "best", device = "auto", json;
+    std::string run, checkpoint = "best", device = "auto", json, csv, annotate, crops;
     std::vector<std::string> inputs;
-    bool ten_crop = false;
-    int batch = 64, threads = 0;
+    std::vector<int> cameras;
+    bool ten_crop = false, show = false, geometry = false;
+    int threads = 0, every = 1;
+    int64_t max_frames = 0;
+    double smooth = 0.0;
+    // face overrides (empty / negative = the checkpoint's)
+    std::string detector, align, landmark_model, mmod_model, haar_cascade;
+    int upsample = -1, min_face = -1;
+    double min_confidence = std::nan("");
   };
   auto o = std::make_shared<Opts>();
   sub->add_option("-r,--run", o->run, "Run directory or checkpoint file (.pt)")->required();
   sub->add_option("--checkpoint", o->checkpoint, "best | last (with a run directory)")->capture_default_str();
-  sub->add_option("inputs", o->inputs, "Image files or folders")->required();
-  sub->add_option("--json", o->json, "Write JSON lines to this file ('-' = stdout) instead of a table")
+  sub->add_option("inputs", o->inputs, "Image files, video files or folders of them");
+  sub->add_option("--camera", o->cameras, "Camera index to read frames from (repeatable)");
+  sub->add_option("--json", o->json, "JSON lines, one per face, to this file ('-' or nothing = stdout)")
       ->expected(0, 1)
       ->default_str("-");
+  sub->add_option("--csv", o->csv, "The same as a CSV table, to this file ('-' or nothing = stdout)")
+      ->expected(0, 1)
+      ->default_str("-");
+  sub->add_option("--annotate", o->annotate, "Write each image / video with boxes, landmarks, labels and bars here");
+  sub->add_option("--crops", o->crops, "Write each aligned face crop (what the model saw) here");
+  sub->add_flag("--show", o->show, "Show videos and cameras in a window with overlays and fps (q or Esc stops)");
+  sub->add_option("--every", o->every, "Videos: analyse every N-th frame")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--max-frames", o->max_frames, "Videos and cameras: stop after this many analysed frames (0 = all)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--smooth", o->smooth, "Videos: smooth each face's probabilities over time, 0 (off) .. 0.99")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  sub->add_flag("--geometry-scores", o->geometry,
+                "Report the seed system's landmark-ratio 'scores' (geometric heuristics, not validated measures)");
   sub->add_flag("--ten-crop", o->ten_crop, "Ten-crop test-time augmentation");
+  sub->add_option("--detector", o->detector, "hog | haar | mmod | none (inputs are already face crops); default: the checkpoint's")
+      ->check(CLI::IsMember({"hog", "haar", "mmod", "none"}));
+  sub->add_option("--align", o->align, "eyes | box; default: the checkpoint's")->check(CLI::IsMember({"eyes", "box"}));
+  sub->add_option("--upsample", o->upsample, "Image doublings before detection (finds small faces; slower)")
+      ->check(CLI::Range(0, 3));
+  sub->add_option("--min-confidence", o->min_confidence, "Drop detections scoring below this");
+  sub->add_option("--min-face", o->min_face, "Drop faces smaller than this many pixels")->check(CLI::NonNegativeNumber);
+  sub->add_option("--landmark-model", o->landmark_model, "dlib 68-point model file");
+  sub->add_option("--mmod-model", o->mmod_model, "dlib CNN face detector file (mmod_human_face_detector.dat)");
+  sub->add_option("--haar-cascade", o->haar_cascade, "OpenCV Haar cascade file");
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
-  sub->add_option("--batch", o->batch, "Images per forward pass")->check(CLI::PositiveNumber);
   auto* json_opt = sub->get_option("--json");
-  return [o, json_opt]() {
+  auto* csv_opt = sub->get_option("--csv");
+  return [o, json_opt, csv_opt]() {
+    FER_CHECK(!o->inputs.empty() || !o->cameras.empty(), UsageError,
+              "fer infer: give image/video files or folders, or --camera N");
+    const bool to_json = json_opt->count() > 0;
+    const bool to_csv = csv_opt->count() > 0;
+    FER_CHECK(!(to_json && to_csv && (o->json.empty() || o->json == "-") && (o->csv.empty() || o->csv == "-")),
+              UsageError, "--json and --csv cannot both write to stdout: give one of them a file name");
+    if (o->show) {
+      const char* d = std::getenv("DISPLAY");
+      const char* w = std::getenv("WAYLAND_DISPLAY");
+      FER_CHECK((d != nullptr && *d != '\0') || (w != nullptr && *w != '\0'), UsageError,
+                "--show needs a display (DISPLAY is not set); use --annotate DIR to write the overlays instead");
+    }
     train::configure_threads(o->threads);
     infer::Predictor predictor(infer::resolve_checkpoint(o->run, o->checkpoint), o->device);
-    const auto& names = predictor.class_names();
+    const auto& classes = predictor.class_names();
+
+    // The checkpoint's face settings (how its training faces were aligned), with overrides.
+    config::FaceConfig fc = predictor.config().face;
+    if (!o->detector.empty()) fc.detector = o->detector;
+    if (!o->align.empty()) fc.align = o->align;
+    if (!o->landmark_model.empty()) fc.landmark_model = o->landmark_model;
+    if (!o->mmod_model.empty()) fc.mmod_model = o->mmod_model;
+    if (!o->haar_cascade.empty()) fc.haar_cascade = o->haar_cascade;
+    if (o->upsample >= 0) fc.upsample = o->upsample;
+    if (o->min_face >= 0) fc.min_face = o->min_face;
+    if (!std::isnan(o->min_confidence)) fc.min_confidence = o->min_confidence;
+    fc = config::parse_face_config(config::face_to_json(fc), "fer infer options");
+    spdlog::info("faces: detector {}, align {}, crop {} px{}", fc.detector, fc.align,
+                 fc.size > 0 ? fc.size : predictor.config().preprocess.size,
+                 fc.detector == "none" ? " (each input is one face crop)" : "");
+
+    infer::AnalyzerOptions aopt;
+    aopt.ten_crop = o->ten_crop;
+    aopt.smooth = o->smooth;
+    aopt.geometry = o->geometry;
+    infer::FaceAnalyzer still(predictor, fc, aopt);
+    aopt.track = true;
+    infer::FaceAnalyzer moving(predictor, fc, aopt);
+
     std::vector<std::string> failures;
-    const auto files = collect_inputs(o->inputs, failures);
-    const bool as_json = json_opt->count() > 0;
-    std::ofstream json_file;
-    std::ostream* out = &std::cout;
-    std::string json_tmp;
-    if (as_json && o->json != "-" && !o->json.empty()) {
-      json_tmp = o->json + ".partial";
-      json_file.open(json_tmp);
-      FER_CHECK(json_file.good(), IoError, "{}: cannot open for writing", o->json);
-      out = &json_file;
-    }
-    size_t w = 4;
-    for (const auto& f : files) w = std::max(w, f.size());
-    if (!as_json) {
-      fmt::print("{:<{}}  {:<10} {:>6}", "file", w, "class", "prob");
-      for (const auto& n : names) fmt::print(" {:>8.8}", n);
-      fmt::print("\n");
-    }
-    size_t ok = 0;
-    for (size_t start = 0; start < files.size(); start += static_cast<size_t>(o->batch)) {
-      std::vector<cv::Mat> images;
-      std::vector<std::string> batch_files;
-      for (size_t i = start; i < std::min(files.size(), start + o->batch); ++i) {
-        cv::Mat img = cv::imread(files[i], cv::IMREAD_UNCHANGED);
-        if (img.empty()) {
-          failures.push_back(files[i] + ": cannot decode image");
-          spdlog::error("{}: cannot decode image (corrupt or unsupported format); skipped", files[i]);
+    std::vector<Source> sources = collect_sources(o->inputs, failures);
+    for (int c : o->cameras) sources.push_back({fmt::format("camera:{}", c), true, c});
+
+    Sink sink(classes, o->geometry);
+    if (to_json) sink.open_json(o->json);
+    if (to_csv) sink.open_csv(o->csv);
+    if (!to_json && !to_csv) sink.table_on();
+    if (!o->annotate.empty()) fs::create_directories(o->annotate);
+    if (!o->crops.empty()) fs::create_directories(o->crops);
+    NameBook annotate_names;
+    NameBook crop_names;
+
+    g_stop = false;
+    auto previous = std::signal(SIGINT, on_sigint);
+    size_t images = 0, videos = 0, frames = 0, faces = 0, faceless_frames = 0;
+    const char* window = "fer infer";
+
+    auto save_crop = [&](const std::string& stem, const infer::FaceResult& r) -> std::string {
+      if (o->crops.empty()) return "";
+      const std::string path = crop_names.take(o->crops, fmt::format("{}_face{}", stem, r.index), ".png");
+      FER_CHECK(cv::imwrite(path, r.crop), IoError, "{}: cannot write image", path);
+      return path;
+    };
+
+    for (const Source& src : sources) {
+      if (g_stop) break;
+      const std::string stem = src.camera >= 0 ? fmt::format("camera{}", src.camera) : fs::path(src.name).stem().string();
+      try {
+        if (!src.video) {
+          cv::Mat img = cv::imread(src.name, cv::IMREAD_COLOR);
+          if (img.empty()) {
+            failures.push_back(src.name + ": cannot decode image (corrupt, or not an image or video OpenCV can read)");
+            spdlog::error("{}", failures.back());
+            continue;
+          }
+          ++images;
+          auto results = still.analyze(img);
+          if (results.empty()) {
+            failures.push_back(src.name + ": no face found");
+            spdlog::warn("{}", failures.back());
+          }
+          for (const auto& r : results) sink.face(src.name, -1, 0.0, r, save_crop(stem, r), false);
+          faces += results.size();
+          if (!o->annotate.empty()) {
+            cv::Mat canvas = img.clone();
+            face::draw_faces(canvas, overlays(results, classes));
+            const std::string path = annotate_names.take(o->annotate, stem, ".png");
+            FER_CHECK(cv::imwrite(path, canvas), IoError, "{}: cannot write image", path);
+          }
           continue;
         }
-        images.push_back(img);
-        batch_files.push_back(files[i]);
-      }
-      const auto probs = predictor.predict(images, o->ten_crop);
-      for (size_t i = 0; i < probs.size(); ++i) {
-        const auto& p = probs[i];
-        const size_t top = std::max_element(p.begin(), p.end()) - p.begin();
-        if (as_json) {
-          nlohmann::json j = {{"file", batch_files[i]}, {"class", names[top]}, {"prob", p[top]}};
-          nlohmann::json all = nlohmann::json::object();
-          for (size_t c = 0; c < names.size(); ++c) all[names[c]] = p[c];
-          j["probs"] = all;
-          *out << j.dump() << "\n";
+        // A video file or a camera.
+        cv::VideoCapture cap;
+        if (src.camera >= 0) {
+          cap.open(src.camera);
         } else {
-          fmt::print("{:<{}}  {:<10} {:6.3f}", batch_files[i], w, names[top], p[top]);
-          for (float v : p) fmt::print(" {:8.3f}", v);
-          fmt::print("\n");
+          cap.open(src.name);
         }
-        ++ok;
+        if (!cap.isOpened()) {
+          failures.push_back(src.camera >= 0 ? fmt::format("camera {}: cannot be opened (is it connected, and is /dev/video{} readable?)", src.camera, src.camera)
+                                             : src.name + ": cannot open as a video (corrupt, or a codec OpenCV lacks)");
+          spdlog::error("{}", failures.back());
+          continue;
+        }
+        ++videos;
+        moving.reset();
+        double fps = cap.get(cv::CAP_PROP_FPS);
+        if (!(fps > 0.0 && fps < 1000.0)) fps = 0.0;
+        cv::VideoWriter writer;
+        std::string writer_path;
+        cv::Mat frame;
+        int64_t index = -1, analysed = 0, with_face = 0;
+        auto t_last = std::chrono::steady_clock::now();
+        double shown_fps = 0.0;
+        while (!g_stop && (o->max_frames == 0 || analysed < o->max_frames)) {
+          if (!cap.read(frame) || frame.empty()) break;
+          ++index;
+          if (index % o->every != 0) continue;
+          ++analysed;
+          const double time = fps > 0.0 ? static_cast<double>(index) / fps : cap.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
+          auto results = moving.analyze(frame);
+          if (results.empty()) ++faceless_frames; else ++with_face;
+          for (const auto& r : results) {
+            sink.face(src.name, index, time, r, save_crop(fmt::format("{}_f{:06d}", stem, index), r), o->smooth > 0.0);
+          }
+          faces += results.size();
+          if (!o->annotate.empty() || o->show) {
+            cv::Mat canvas = frame.clone();
+            face::draw_faces(canvas, overlays(results, classes));
+            const auto now = std::chrono::steady_clock::now();
+            const double dt = std::chrono::duration<double>(now - t_last).count();
+            t_last = now;
+            if (dt > 0) shown_fps = shown_fps == 0.0 ? 1.0 / dt : 0.9 * shown_fps + 0.1 / dt;
+            if (!o->annotate.empty()) {
+              if (!writer.isOpened()) {
+                writer_path = annotate_names.take(o->annotate, stem, ".avi");
+                const double out_fps = fps > 0.0 ? fps / o->every : 10.0;
+                writer.open(writer_path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), out_fps, canvas.size());
+                FER_CHECK(writer.isOpened(), IoError, "{}: cannot open for writing (MJPG AVI)", writer_path);
+              }
+              writer.write(canvas);
+            }
+            if (o->show) {
+              face::draw_banner(canvas, fmt::format("{:.1f} fps  frame {}", shown_fps, index));
+              cv::imshow(window, canvas);
+              const int key = cv::waitKey(1);
+              if (key == 'q' || key == 27) g_stop = true;
+            }
+          }
+        }
+        frames += static_cast<size_t>(analysed);
+        if (analysed == 0) {
+          failures.push_back(src.name + ": no frame could be decoded");
+          spdlog::error("{}", failures.back());
+        } else if (with_face == 0) {
+          failures.push_back(fmt::format("{}: no face found in {} analysed frame(s)", src.name, analysed));
+          spdlog::warn("{}", failures.back());
+        } else {
+          spdlog::info("{}: {} frame(s) analysed, {} with faces{}", src.name, analysed, with_face,
+                       writer_path.empty() ? "" : ", annotated video " + writer_path);
+        }
+      } catch (const DataError& e) {
+        failures.push_back(src.name + ": " + e.what());
+        spdlog::error("{}", failures.back());
+      } catch (const cv::Exception& e) {
+        failures.push_back(src.name + ": OpenCV: " + e.what());
+        spdlog::error("{}", failures.back());
       }
     }
-    if (json_file.is_open()) {
-      json_file.close();
-      fs::rename(json_tmp, o->json);
-    }
-    spdlog::info("{} image(s) classified, {} failed", ok, failures.size());
+    std::signal(SIGINT, previous);
+    if (o->show) cv::destroyAllWindows();
+    sink.finish();
+    spdlog::info("{} image(s), {} video/camera stream(s) ({} frame(s) analysed, {} without a face): {} face(s) "
+                 "classified, {} failure(s){}",
+                 images, videos, frames, faceless_frames, faces, failures.size(), g_stop ? " (stopped early)" : "");
     for (const auto& f : failures) spdlog::error("failed: {}", f);
     return failures.empty() ? 0 : 1;
   };

@@ -1,14 +1,18 @@
 #include "fer/data/prepare.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <unordered_map>
 
 #include "fer/augment/transforms.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
 #include "fer/data/loaders.hpp"
 
 namespace fer::data {
+namespace fs = std::filesystem;
 
 Dataset load_configured(const config::DataConfig& cfg) {
   Dataset ds = load_dataset(cfg.format, cfg.path);
@@ -57,6 +61,31 @@ void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentC
   }
   augment::channel_stats(images, pre.channels, pre.mean, pre.std);
   for (auto& s : pre.std) s = std::max(s, 1e-6);
+}
+
+std::string adopt_alignment(config::Config& cfg) {
+  if (cfg.data.format != "image_folder" || cfg.data.path.empty()) return "";
+  const fs::path file = fs::path(cfg.data.path) / "fer_align.json";
+  if (!fs::is_regular_file(file)) return "";
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(file.string()));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: not valid JSON ({})", file.string(), e.what()));
+  }
+  FER_CHECK(j.is_object() && j.contains("face"), DataError, "{}: expected an object with a \"face\" section",
+            file.string());
+  const config::FaceConfig from_file = config::parse_face_config(j.at("face"), file.string() + " /face");
+  const config::FaceConfig defaults;
+  if (config::face_to_json(cfg.face) != config::face_to_json(defaults) &&
+      config::face_to_json(cfg.face) != config::face_to_json(from_file)) {
+    spdlog::warn("the config's face section differs from {}, which says how this dataset was aligned; using the file",
+                 file.string());
+  }
+  cfg.face = from_file;
+  spdlog::info("face alignment for inference taken from {} (detector {}, align {}, size {})", file.string(),
+               cfg.face.detector, cfg.face.align, cfg.face.size);
+  return file.string();
 }
 
 }  // namespace fer::data

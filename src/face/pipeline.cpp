@@ -1,4 +1,6 @@
 // Detector + landmarks + alignment.
+#include <filesystem>
+
 #include "face_internal.hpp"
 #include "fer/core/error.hpp"
 #include "fer/face/face.hpp"
@@ -17,9 +19,17 @@ FacePipeline::FacePipeline(const config::FaceConfig& cfg, int size) : impl_(std:
   impl_->size = cfg.size > 0 ? cfg.size : size;
   FER_CHECK(impl_->size >= 8, ConfigError, "face crop size must be at least 8, got {}", impl_->size);
   if (cfg.detector != "none") impl_->detector = make_detector(cfg);
-  // Landmarks are fitted whenever there is a detector (infer reports them) or alignment needs them.
-  if (cfg.detector != "none" || cfg.align == "eyes") {
-    impl_->landmarks = std::make_unique<LandmarkModel>(cfg.landmark_model);
+  // Eye alignment needs landmarks (a missing model is an error naming the package). Box crops
+  // do not; they still get landmarks (reported by infer) when the model file is there.
+  // With detector "none" the whole image is the face: no landmarks at all.
+  if (cfg.detector != "none" && (cfg.align == "eyes" || std::filesystem::is_regular_file(cfg.landmark_model))) {
+    try {
+      impl_->landmarks = std::make_unique<LandmarkModel>(cfg.landmark_model);
+    } catch (const IoError& e) {
+      throw IoError(std::string(e.what()) +
+                    "; face.align \"eyes\" needs it (pass another model file, or align \"box\" to crop the "
+                    "detector's boxes without landmarks)");
+    }
   }
 }
 FacePipeline::~FacePipeline() = default;

@@ -173,6 +173,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
 
   // ---- data and split ----
   const auto t_data = Clock::now();
+  data::adopt_alignment(cfg);
   data::Dataset ds = data::load_configured(cfg.data);
   const int num_classes = static_cast<int>(ds.class_names.size());
   data::Split split;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests through the fer binary: synth -> train -> eval -> infer, determinism,
 # resume, and the exit codes and messages of bad input.
-# Usage: cli_test.sh FER_BINARY SOURCE_DIR SHARED_DATA_DIR
+# Usage: cli_test.sh FER_BINARY SOURCE_DIR SHARED_DATA_DIR [MAKE_TEST_VIDEO_BINARY]
 set -uo pipefail
 FER=$1
 SRC=$2
 SHARED=${3:-}
+MAKE_VIDEO=${4:-}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 PY=python3
@@ -69,15 +70,76 @@ check "test accuracy >= 0.85 on generated faces" $PY -c "import sys; sys.exit(0 
 check "eval json says the checkpoint was selected on val" test "$(json "$T/run1/eval_test.json" 'd["checkpoint_selected_on"]')" = val
 
 img=$(find "$T/data" -name '*.png' | sort | head -1)
-expect_exit 0 "infer --json" -- "$FER" infer --run "$T/run1" "$img" --json
+expect_exit 0 "infer --json" -- "$FER" infer --run "$T/run1" --detector none "$img" --json
 check "infer: one JSON line, probabilities sum to 1" $PY - "$T/out" <<'PYEOF'
 import json, sys
 lines = [l for l in open(sys.argv[1]) if l.strip()]
 d = json.loads(lines[0])
 sys.exit(0 if len(lines) == 1 and abs(sum(d["probs"].values()) - 1) < 1e-4 and d["class"] in d["probs"] else 1)
 PYEOF
-expect_exit 0 "infer table over a folder" -- "$FER" infer --run "$T/run1" "$T/data/$(ls "$T/data" | head -1)"
+expect_exit 0 "infer table over a folder" -- "$FER" infer --run "$T/run1" --detector none "$T/data/$(ls "$T/data" | head -1)"
 check "infer table has 201 lines" test "$(wc -l <"$T/out")" -eq 201
+
+# ---- faces in the wild: detection, alignment, classification of real photos and a video ----
+FACES="$SHARED/faces"
+if [ -d "$FACES" ]; then
+  expect_exit 0 "infer --json on real photos" -- "$FER" infer --run "$T/run1" "$FACES/2008_002470.jpg" "$FACES/bald_guys.jpg" \
+    --json --geometry-scores --annotate "$T/annot" --crops "$T/crops"
+  check "infer photos: one JSON line per face, probabilities sum to 1, 68 landmarks, eye alignment" $PY - "$T/out" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+per_src = {}
+for r in rows:
+    per_src.setdefault(r["source"], []).append(r["face"])
+ok = len(per_src) == 2 and all(sorted(v) == list(range(len(v))) for v in per_src.values())
+ok = ok and all(abs(sum(r["probs"].values()) - 1) < 1e-4 and r["class"] in r["probs"] for r in rows)
+ok = ok and all(len(r["landmarks"]) == 68 and r["aligned"] == "eyes" and len(r["box"]) == 4 for r in rows)
+ok = ok and all(set(r["geometry"]) == {"approachability", "youthful_attractiveness", "dominance"} for r in rows)
+print("faces per photo:", {k.split("/")[-1]: len(v) for k, v in per_src.items()})
+sys.exit(0 if ok and len(rows) >= 3 else 1)
+PYEOF
+  check "annotated images written" test -s "$T/annot/2008_002470.png" -a -s "$T/annot/bald_guys.png"
+  check "aligned crops written, one per face" test "$(ls "$T/crops" | wc -l)" -eq "$(grep -c . "$T/out")"
+  expect_exit 0 "infer --csv on a photo" -- "$FER" infer --run "$T/run1" "$FACES/bald_guys.jpg" --csv
+  check "CSV: header + one row per face, probabilities sum to 1" $PY - "$T/out" <<'PYEOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+ok = len(rows) >= 1 and all(abs(sum(float(v) for k, v in r.items() if k.startswith("p_")) - 1) < 1e-3 for r in rows)
+ok = ok and all(len(r["landmarks"].split()) == 136 for r in rows)
+sys.exit(0 if ok else 1)
+PYEOF
+  expect_exit 1 "infer on a photo without a face" -- "$FER" infer --run "$T/run1" "$FACES/dogs.jpg" "$FACES/2008_002470.jpg" --json
+  grep -q "dogs.jpg: no face found" "$T/err" && ok "no-face photo is named in the summary" || bad "no-face photo is named"
+  check "the photo with faces is still classified" grep -q 2008_002470 "$T/out"
+  expect_exit 1 "infer with a missing landmark model" -- "$FER" infer --run "$T/run1" "$FACES/bald_guys.jpg" --landmark-model "$T/none.dat"
+  grep -q "libdlib-data" "$T/err" && ok "missing landmark model names the package" || bad "missing landmark model names the package"
+  expect_exit 1 "infer with a camera that does not exist" -- "$FER" infer --run "$T/run1" --camera 97 --max-frames 2
+  grep -q "camera 97" "$T/err" && ok "camera failure is named" || bad "camera failure is named"
+  if [ -n "$MAKE_VIDEO" ]; then
+    "$MAKE_VIDEO" "$FACES/2008_002470.jpg" "$T/pan.avi" 12 3 10 && ok "test video written" || bad "test video written"
+    expect_exit 0 "infer on a video" -- "$FER" infer --run "$T/run1" "$T/pan.avi" --json --smooth 0.5 --every 2 --annotate "$T/annot"
+    check "video: frames 0,2,..,10, stable face ids, smoothed and raw probabilities" $PY - "$T/out" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+frames = sorted({r["frame"] for r in rows})
+ids = {}
+for r in rows:
+    ids.setdefault(r["frame"], set()).add(r["id"])
+first = ids[frames[0]]
+stable = all(ids[f] == first for f in frames)
+ok = frames == [0, 2, 4, 6, 8, 10] and stable and all("raw_probs" in r and abs(sum(r["probs"].values()) - 1) < 1e-4 for r in rows)
+ok = ok and all(abs(r["time"] - r["frame"] / 10.0) < 1e-3 for r in rows)
+print("frames", frames, "ids per frame", [sorted(ids[f]) for f in frames])
+sys.exit(0 if ok else 1)
+PYEOF
+    check "annotated video written" test -s "$T/annot/pan.avi"
+    echo "garbage" >"$T/broken.avi"
+    expect_exit 1 "infer on a broken video" -- "$FER" infer --run "$T/run1" "$T/broken.avi" "$FACES/2008_002470.jpg"
+    grep -q "broken.avi" "$T/err" && ok "broken video is named" || bad "broken video is named"
+  fi
+else
+  echo "SKIP: $FACES not found (real photos for the in-the-wild checks)"
+fi
 
 # ---- determinism: same seed, same numbers ----
 expect_exit 0 "train 4 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/runA" --set train.epochs=4 --no-progress
@@ -117,7 +179,7 @@ expect_exit 1 "missing dataset" -- "$FER" train --config "$T/nodata.json" --out 
 grep -q "$T/nodata" "$T/err" && ok "missing dataset is named" || bad "missing dataset is named"
 grep -q "Exception raised from" "$T/err" && bad "no C++ backtrace in messages" || ok "no C++ backtrace in messages"
 echo "not an image" >"$T/corrupt.png"
-expect_exit 1 "infer with a corrupt image" -- "$FER" infer --run "$T/run1" "$T/corrupt.png" "$img"
+expect_exit 1 "infer with a corrupt image" -- "$FER" infer --run "$T/run1" --detector none "$T/corrupt.png" "$img"
 check "the good image is still classified" test "$(grep -c "png" "$T/out")" -ge 1
 grep -q "corrupt.png" "$T/err" && ok "corrupt image is named" || bad "corrupt image is named"
 expect_exit 1 "eval of a missing run" -- "$FER" eval --run "$T/none"

@@ -12,6 +12,11 @@
 
 namespace fer::data {
 
+/// When data.path is an image folder written by `fer align` (it holds fer_align.json), sets
+/// cfg.face from that file, so the checkpoint records how the training faces were aligned and
+/// `fer infer` aligns faces in photos the same way. Returns the file used, or "" when none.
+std::string adopt_alignment(config::Config& cfg);
+
 /// Loads data.path with data.format, then applies data.label_map and data.classes.
 Dataset load_configured(const config::DataConfig& cfg);
 

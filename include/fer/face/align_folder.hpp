@@ -1,6 +1,7 @@
 #pragma once
 // fer align: offline detection + alignment of an image-folder dataset (ROOT/<class>/<file>),
 // in parallel, incremental, with a manifest CSV. No torch.
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct AlignFolderOptions {
   std::string multi = "largest";   ///< largest | all (file_0.png, file_1.png, ...)
   int threads = 0;                 ///< 0 = all cores
   bool progress = true;            ///< a progress line on stderr
+  bool force = false;              ///< redo everything, even when fer_align.json has other settings
+  const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to stop early; the manifest keeps what was done
 };
 
 /// One manifest row per source image (and per face with multi "all").
@@ -36,10 +39,13 @@ struct AlignSummary {
   size_t images = 0;        ///< source images seen
   size_t done_before = 0;   ///< already aligned by an earlier run (not redone)
   size_t aligned = 0;       ///< written this run
-  size_t no_face = 0;       ///< no face found (skipped or centre-cropped, per policy)
-  size_t multi_face = 0;    ///< more than one face found
+  size_t no_face = 0;       ///< no face found (skipped or centre-cropped, per policy); all images, earlier runs' too
+  size_t multi_face = 0;    ///< more than one face found; all images, earlier runs' too
   size_t failed = 0;        ///< unreadable images and other errors
   std::vector<std::string> failures;  ///< "<file>: <why>"
+  size_t outputs = 0;       ///< image files written this run (several per source with multi "all")
+  bool interrupted = false; ///< opts.stop was set before every image was done
+  std::string manifest;     ///< path of the manifest written
 };
 
 /// Aligns every image under opts.in into opts.out, writing opts.out/manifest.csv (merged with the

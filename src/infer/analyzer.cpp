@@ -1,0 +1,77 @@
+#include "fer/infer/analyzer.hpp"
+
+#include <algorithm>
+
+#include "fer/core/error.hpp"
+
+namespace fer::infer {
+
+size_t FaceResult::top() const {
+  return probs.empty() ? 0 : static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
+}
+
+FaceAnalyzer::FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face, AnalyzerOptions opts)
+    : predictor_(predictor), opts_(opts) {
+  FER_CHECK(opts_.smooth >= 0.0 && opts_.smooth < 1.0, UsageError, "--smooth: expected a value in [0, 1), got {}",
+            opts_.smooth);
+  pipeline_ = std::make_unique<face::FacePipeline>(face, predictor.config().preprocess.size);
+  reset();
+}
+FaceAnalyzer::~FaceAnalyzer() = default;
+FaceAnalyzer::FaceAnalyzer(FaceAnalyzer&&) noexcept = default;
+
+const face::FacePipeline& FaceAnalyzer::pipeline() const { return *pipeline_; }
+
+void FaceAnalyzer::reset() {
+  tracker_ = opts_.track ? std::make_unique<face::IouTracker>(opts_.track_iou, opts_.track_max_missed) : nullptr;
+  smoothed_.clear();
+}
+
+std::vector<FaceResult> FaceAnalyzer::analyze(const cv::Mat& frame) {
+  std::vector<face::Face> faces = pipeline_->process(frame);
+  std::vector<FaceResult> out(faces.size());
+  std::vector<cv::Mat> crops;
+  std::vector<cv::Rect2f> boxes;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    FaceResult& r = out[i];
+    r.index = static_cast<int>(i);
+    r.detection = faces[i].detection;
+    r.landmarks = std::move(faces[i].landmarks);
+    r.by_eyes = faces[i].aligned.by_eyes;
+    r.crop = faces[i].aligned.crop;
+    if (opts_.geometry && r.landmarks.size() == 68) r.geometry = face::geometry_scores(r.landmarks);
+    crops.push_back(r.crop);
+    boxes.push_back(r.detection.box);
+  }
+  const auto probs = predictor_.predict(crops, opts_.ten_crop);
+  std::vector<int> ids;
+  if (tracker_) ids = tracker_->update(boxes);
+  for (size_t i = 0; i < out.size(); ++i) {
+    FaceResult& r = out[i];
+    r.raw_probs = probs[i];
+    r.probs = probs[i];
+    if (tracker_) {
+      r.id = ids[i];
+      if (opts_.smooth > 0.0) {
+        auto it = smoothed_.find(r.id);
+        if (it != smoothed_.end()) {
+          for (size_t c = 0; c < r.probs.size(); ++c) {
+            r.probs[c] = static_cast<float>(opts_.smooth * it->second[c] + (1.0 - opts_.smooth) * r.raw_probs[c]);
+          }
+        }
+        smoothed_[r.id] = r.probs;
+      }
+    }
+  }
+  if (tracker_ && opts_.smooth > 0.0) {
+    // Forget the smoothing state of tracks not seen in this frame for long (bounded memory).
+    if (smoothed_.size() > 256) {
+      std::map<int, std::vector<float>> keep;
+      for (const auto& r : out) keep[r.id] = smoothed_[r.id];
+      smoothed_.swap(keep);
+    }
+  }
+  return out;
+}
+
+}  // namespace fer::infer
