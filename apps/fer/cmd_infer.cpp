@@ -326,9 +326,8 @@ Runner add_infer(CLI::App& app) {
     aopt.ten_crop = o->ten_crop;
     aopt.smooth = o->smooth;
     aopt.geometry = o->geometry;
-    infer::FaceAnalyzer still(predictor, fc, aopt);
-    aopt.track = true;
-    infer::FaceAnalyzer moving(predictor, fc, aopt);
+    // One analyzer (it loads the models once); tracking is switched on, and reset, per video.
+    infer::FaceAnalyzer analyzer(predictor, fc, aopt);
 
     std::vector<std::string> failures;
     std::vector<Source> sources = collect_sources(o->inputs, failures);
@@ -367,7 +366,8 @@ Runner add_infer(CLI::App& app) {
             continue;
           }
           ++images;
-          auto results = still.analyze(img);
+          analyzer.set_tracking(false);
+          auto results = analyzer.analyze(img);
           if (results.empty()) {
             failures.push_back(src.name + ": no face found");
             spdlog::warn("{}", failures.back());
@@ -396,7 +396,7 @@ Runner add_infer(CLI::App& app) {
           continue;
         }
         ++videos;
-        moving.reset();
+        analyzer.set_tracking(true);  // new ids for every video
         double fps = cap.get(cv::CAP_PROP_FPS);
         if (!(fps > 0.0 && fps < 1000.0)) fps = 0.0;
         cv::VideoWriter writer;
@@ -411,7 +411,7 @@ Runner add_infer(CLI::App& app) {
           if (index % o->every != 0) continue;
           ++analysed;
           const double time = fps > 0.0 ? static_cast<double>(index) / fps : cap.get(cv::CAP_PROP_POS_MSEC) / 1000.0;
-          auto results = moving.analyze(frame);
+          auto results = analyzer.analyze(frame);
           if (results.empty()) ++faceless_frames; else ++with_face;
           for (const auto& r : results) {
             sink.face(src.name, index, time, r, save_crop(fmt::format("{}_f{:06d}", stem, index), r), o->smooth > 0.0);

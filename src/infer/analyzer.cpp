@@ -27,6 +27,11 @@ void FaceAnalyzer::reset() {
   smoothed_.clear();
 }
 
+void FaceAnalyzer::set_tracking(bool on) {
+  opts_.track = on;
+  reset();
+}
+
 std::vector<FaceResult> FaceAnalyzer::analyze(const cv::Mat& frame) {
   std::vector<face::Face> faces = pipeline_->process(frame);
   std::vector<FaceResult> out(faces.size());

@@ -49,6 +49,8 @@ class FaceAnalyzer {
   std::vector<FaceResult> analyze(const cv::Mat& frame);
   /// Forget tracks (call between videos).
   void reset();
+  /// Switch tracking on or off (both forget the tracks).
+  void set_tracking(bool on);
   const face::FacePipeline& pipeline() const;
 
  private:
