@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "commands.hpp"
+#include "fer/config/config.hpp"
 #include "fer/core/error.hpp"
 #include "fer/data/loaders.hpp"
 #include "fer/models/registry.hpp"
@@ -8,16 +11,29 @@
 namespace fer::app {
 
 Runner add_list(CLI::App& app) {
-  auto* sub = app.add_subcommand("list", "List registered models, dataset formats or transforms");
+  auto* sub = app.add_subcommand("list", "List registered models, dataset formats, transforms or face detectors");
   auto what = std::make_shared<std::string>();
-  sub->add_option("what", *what, "models | datasets | transforms")
+  sub->add_option("what", *what, "models | datasets | transforms | detectors")
       ->required()
-      ->check(CLI::IsMember({"models", "datasets", "transforms"}));
+      ->check(CLI::IsMember({"models", "datasets", "transforms", "detectors"}));
   return [what]() {
     if (*what == "models") {
       for (const auto& m : models::model_infos()) fmt::print("{:<14} {}\n", m.name, m.description);
     } else if (*what == "datasets") {
       for (const auto& d : data::dataset_formats()) fmt::print("{:<14} {}\n", d.name, d.description);
+    } else if (*what == "detectors") {
+      const config::FaceConfig f;
+      const auto state = [](const std::string& path) {
+        return std::filesystem::is_regular_file(path) ? "found" : "MISSING";
+      };
+      fmt::print("{:<6} {}\n", "hog", "dlib HOG + linear SVM frontal face detector (built in; default)");
+      fmt::print("{:<6} OpenCV Haar cascade: {} ({}; Debian package opencv-data)\n", "haar", f.haar_cascade,
+                 state(f.haar_cascade));
+      fmt::print("{:<6} {}\n", "mmod",
+                 "dlib CNN face detector: needs face.mmod_model = mmod_human_face_detector.dat (not packaged)");
+      fmt::print("{:<6} {}\n", "none", "no detection: each input image is one face crop");
+      fmt::print("landmarks: dlib 68-point shape predictor: {} ({}; Debian package libdlib-data)\n", f.landmark_model,
+                 state(f.landmark_model));
     } else {
       const std::pair<const char*, const char*> transforms[] = {
           {"crop", "random crop (train) / centre crop (eval) of this side"},

@@ -86,7 +86,14 @@ class HaarDetector : public Detector {
  public:
   explicit HaarDetector(const config::FaceConfig& cfg) : cfg_(cfg) {
     require_model_file(cfg.haar_cascade, "Haar cascade", "Debian package opencv-data");
-    FER_CHECK(cascade_.load(cfg.haar_cascade), IoError, "{}: not a readable OpenCV Haar cascade", cfg.haar_cascade);
+    // OpenCV throws (rather than returning false) on some unreadable files, e.g. plain text.
+    bool loaded = false;
+    try {
+      loaded = cascade_.load(cfg.haar_cascade);
+    } catch (const cv::Exception& e) {
+      throw IoError(fmt::format("{}: not a readable OpenCV Haar cascade ({})", cfg.haar_cascade, e.err));
+    }
+    FER_CHECK(loaded, IoError, "{}: not a readable OpenCV Haar cascade", cfg.haar_cascade);
   }
 
   std::vector<Detection> detect(const cv::Mat& image) override {
