@@ -49,6 +49,21 @@ TEST(FaceConfig, RoundTripsThroughJson) {
   EXPECT_EQ(config::face_to_json(back), config::face_to_json(f));
 }
 
+TEST(FaceConfig, ShippedFaceConfigsParse) {
+  const auto dir = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "configs" / "face";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not found";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".json") continue;
+    SCOPED_TRACE(e.path().string());
+    std::ifstream in(e.path());
+    const nlohmann::json j = nlohmann::json::parse(in);
+    EXPECT_NO_THROW(config::parse_face_config(j, e.path().string()));
+    ++n;
+  }
+  EXPECT_GE(n, 2);
+}
+
 TEST(AdoptAlignment, TakesTheFaceSectionOfAnAlignedFolder) {
   test::TempDir dir;
   config::Config cfg;
