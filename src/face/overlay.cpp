@@ -56,7 +56,9 @@ void draw_faces(cv::Mat& bgr, const std::vector<OverlayFace>& faces) {
     int x = std::clamp(static_cast<int>(f.box.x), 0, std::max(0, bgr.cols - name_w - bar_w - 8));
     int y = static_cast<int>(f.box.y + f.box.height) + 4;
     const int panel_h = line_h * static_cast<int>(f.probs.size()) + 4;
-    if (y + panel_h > bgr.rows) y = std::max(0, bgr.rows - panel_h);
+    if (y + panel_h > bgr.rows) y = bgr.rows - panel_h;
+    y = std::max(0, y);  // a box above the image: the panel starts at the top row
+    if (x >= bgr.cols || y >= bgr.rows) continue;
     cv::Mat roi = bgr(cv::Rect(x, y, std::min(name_w + bar_w + 8, bgr.cols - x), std::min(panel_h, bgr.rows - y)));
     cv::Mat shade(roi.size(), roi.type(), kPanel);
     cv::addWeighted(roi, 0.35, shade, 0.65, 0, roi);

@@ -21,7 +21,8 @@ struct AlignFolderOptions {
   int threads = 0;                 ///< 0 = all cores
   bool progress = true;            ///< a progress line on stderr
   bool force = false;              ///< redo everything, even when fer_align.json has other settings
-  const std::atomic<bool>* stop = nullptr;  ///< set (e.g. by SIGINT) to stop early; the manifest keeps what was done
+  /// Set (e.g. on SIGINT) to stop early; the manifest keeps what was done.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// One manifest row per source image (and per face with multi "all").
@@ -39,8 +40,9 @@ struct AlignSummary {
   size_t images = 0;        ///< source images seen
   size_t done_before = 0;   ///< already aligned by an earlier run (not redone)
   size_t aligned = 0;       ///< written this run
-  size_t no_face = 0;       ///< no face found (skipped or centre-cropped, per policy); all images, earlier runs' too
-  size_t multi_face = 0;    ///< more than one face found; all images, earlier runs' too
+  // no_face and multi_face count every current image, those done by earlier runs too.
+  size_t no_face = 0;       ///< no face found (skipped or centre-cropped, per policy)
+  size_t multi_face = 0;    ///< more than one face found
   size_t failed = 0;        ///< unreadable images and other errors
   std::vector<std::string> failures;  ///< "<file>: <why>"
   size_t outputs = 0;       ///< image files written this run (several per source with multi "all")

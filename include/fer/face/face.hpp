@@ -66,7 +66,8 @@ std::vector<cv::Point2f> transform_points(const cv::Matx23d& m, const std::vecto
 
 /// An aligned crop and how it was made.
 struct Aligned {
-  cv::Mat crop;           ///< size x size, same channels as the source image
+  cv::Mat crop;           ///< size x size, same channels as the source image (detector "none": the
+                          ///< whole image unresized; the predictor resizes it as in training)
   cv::Matx23d transform;  ///< source pixel -> crop pixel
   bool by_eyes = false;   ///< false: plain box crop (align "box", or no landmarks)
 };
