@@ -53,13 +53,28 @@ void draw_faces(cv::Mat& bgr, const std::vector<OverlayFace>& faces) {
     for (const auto& n : f.class_names) {
       name_w = std::max(name_w, cv::getTextSize(n, cv::FONT_HERSHEY_SIMPLEX, bar_scale, 1, &baseline).width);
     }
-    int x = std::clamp(static_cast<int>(f.box.x), 0, std::max(0, bgr.cols - name_w - bar_w - 8));
-    int y = static_cast<int>(f.box.y + f.box.height) + 4;
+    // Under the box when it fits, else beside it (right, then left), else over the box's bottom.
+    const int panel_w = name_w + bar_w + 8;
     const int panel_h = line_h * static_cast<int>(f.probs.size()) + 4;
-    if (y + panel_h > bgr.rows) y = bgr.rows - panel_h;
+    const int bx0 = static_cast<int>(f.box.x), by0 = static_cast<int>(f.box.y);
+    const int bx1 = static_cast<int>(f.box.x + f.box.width), by1 = static_cast<int>(f.box.y + f.box.height);
+    int x = std::clamp(bx0, 0, std::max(0, bgr.cols - panel_w));
+    int y = by1 + 4;
+    if (y + panel_h > bgr.rows) {
+      const int side_y = std::clamp(by0, 0, std::max(0, bgr.rows - panel_h));
+      if (bx1 + 4 + panel_w <= bgr.cols) {
+        x = bx1 + 4;
+        y = side_y;
+      } else if (bx0 - 4 - panel_w >= 0) {
+        x = bx0 - 4 - panel_w;
+        y = side_y;
+      } else {
+        y = bgr.rows - panel_h;
+      }
+    }
     y = std::max(0, y);  // a box above the image: the panel starts at the top row
     if (x >= bgr.cols || y >= bgr.rows) continue;
-    cv::Mat roi = bgr(cv::Rect(x, y, std::min(name_w + bar_w + 8, bgr.cols - x), std::min(panel_h, bgr.rows - y)));
+    cv::Mat roi = bgr(cv::Rect(x, y, std::min(panel_w, bgr.cols - x), std::min(panel_h, bgr.rows - y)));
     cv::Mat shade(roi.size(), roi.type(), kPanel);
     cv::addWeighted(roi, 0.35, shade, 0.65, 0, roi);
     for (size_t c = 0; c < f.probs.size(); ++c) {
