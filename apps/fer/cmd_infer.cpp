@@ -317,6 +317,8 @@ Runner add_infer(CLI::App& app) {
     if (o->upsample >= 0) fc.upsample = o->upsample;
     if (o->min_face >= 0) fc.min_face = o->min_face;
     if (!std::isnan(o->min_confidence)) fc.min_confidence = o->min_confidence;
+    FER_CHECK(fc.detector != "mmod" || !fc.mmod_model.empty(), UsageError,
+              "--detector mmod needs --mmod-model PATH (dlib's mmod_human_face_detector.dat; it is not packaged)");
     fc = config::parse_face_config(config::face_to_json(fc), "fer infer options");
     spdlog::info("faces: detector {}, align {}, crop {} px{}", fc.detector, fc.align,
                  fc.size > 0 ? fc.size : predictor.config().preprocess.size,

@@ -246,6 +246,7 @@ class Locator {
         return it->second;
       }
     }
+    if (lines_.empty()) return origin_;  // no source text (settings assembled in memory)
     return fmt::format("{}:{}", origin_, line(ptr));
   }
 
@@ -1053,8 +1054,7 @@ nlohmann::json to_json(const Config& cfg) { return build_json<nlohmann::json>(cf
 namespace fer::config {
 
 FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin) {
-  const std::string text = j.dump(2);
-  Locator loc(origin, LineScanner(text).run());
+  Locator loc(origin, {});  // the JSON may come from anywhere: name the origin and the key, not a line
   FaceConfig f;
   read_face(ObjectReader(loc, j, ""), f);
   return f;
