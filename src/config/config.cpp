@@ -9,6 +9,8 @@
 #include <climits>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <regex>
 #include <string_view>
 #include <utility>
 
@@ -544,6 +546,66 @@ const std::vector<std::string> kNormalize = {"dataset", "imagenet", "minmax", "n
 const std::vector<std::string> kStems = {"auto", "3x3", "7x7"};
 const std::vector<std::string> kDetectors = {"hog", "haar", "mmod", "none"};
 const std::vector<std::string> kAlign = {"eyes", "box"};
+const std::vector<std::string> kPairedFormats = {"paired_folder", "viri", "nvie"};
+const std::vector<std::string> kLayouts = {"auto", "modality_first", "class_first"};
+const std::vector<std::string> kUnpaired = {"error", "drop"};
+const std::vector<std::string> kHeads = {"linear", "visible", "infrared"};
+const std::vector<std::string> kFusionFeatures = {"concat", "interleave"};
+const std::vector<std::string> kLateCombine = {"mean", "learned"};
+
+
+void check_regex(const Locator& loc, const std::string& ptr, const std::string& pattern) {
+  unsigned groups = 0;
+  try {
+    groups = std::regex(pattern).mark_count();
+  } catch (const std::regex_error& e) {
+    loc.fail(ptr, fmt::format("expected a regular expression, got \"{}\" ({})", pattern, e.what()));
+  }
+  if (groups < 1) {
+    loc.fail(ptr, fmt::format("expected a regular expression with a capture group (...), got \"{}\"", pattern));
+  }
+}
+
+void read_paired(ObjectReader r, PairedConfig& p) {
+  const Locator& loc = r.loc();
+  if (const json* v = r.get("modalities")) {
+    const std::string ptr = r.at("modalities");
+    if (!v->is_array() || v->size() != 2) loc.fail(ptr, "expected two modality folder names, got " + show(*v));
+    p.modalities.clear();
+    for (size_t i = 0; i < v->size(); ++i) p.modalities.push_back(as_string(loc, child(ptr, i), (*v)[i], true));
+    if (p.modalities[0] == p.modalities[1]) loc.fail(ptr, "expected two different folder names, got " + show(*v));
+  }
+  if (const json* v = r.get("channels")) {
+    const std::string ptr = r.at("channels");
+    if (!v->is_array() || v->size() != p.modalities.size()) {
+      loc.fail(ptr, fmt::format("expected {} channel counts (1 or 3, one per modality), got {}", p.modalities.size(), show(*v)));
+    }
+    p.channels.clear();
+    for (size_t i = 0; i < v->size(); ++i) {
+      const json& c = (*v)[i];
+      if (!c.is_number_integer() || (c.get<int>() != 1 && c.get<int>() != 3)) loc.fail(child(ptr, i), "expected 1 or 3, got " + show(c));
+      p.channels.push_back(c.get<int>());
+    }
+  }
+  r.read_enum("layout", p.layout, kLayouts);
+  if (const json* v = r.get("stem_patterns")) {
+    const std::string ptr = r.at("stem_patterns");
+    if (!v->is_array() || (!v->empty() && v->size() != p.modalities.size())) {
+      loc.fail(ptr, fmt::format("expected [] or {} regular expressions (one per modality), got {}", p.modalities.size(), show(*v)));
+    }
+    p.stem_patterns.clear();
+    for (size_t i = 0; i < v->size(); ++i) {
+      p.stem_patterns.push_back(as_string(loc, child(ptr, i), (*v)[i], true));
+      check_regex(loc, child(ptr, i), p.stem_patterns.back());
+    }
+  }
+  r.read_enum("unpaired", p.unpaired, kUnpaired);
+  r.read_string("use", p.use, /*non_empty=*/true);
+  if (p.use != "all" && std::find(p.modalities.begin(), p.modalities.end(), p.use) == p.modalities.end()) {
+    loc.fail(r.at("use"), fmt::format("expected \"all\" or one of the modalities {}, got \"{}\"", join(p.modalities, ", ", true), p.use));
+  }
+  r.finish();
+}
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 const std::vector<std::string> kSchedulers = {"none", "cosine", "step", "plateau"};
 const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
@@ -619,16 +681,32 @@ void read_data(ObjectReader r, DataConfig& d) {
     }
   }
   read_split(r.object("split"), d.split);
+  read_paired(r.object("paired"), d.paired);
+  r.read_string("subject_pattern", d.subject_pattern);
+  if (!d.subject_pattern.empty()) check_regex(loc, r.at("subject_pattern"), d.subject_pattern);
   r.read_int("workers", d.workers, Bounds::at_least(0));
   r.read_int("prefetch", d.prefetch, Bounds::at_least(1));
   r.finish();
 }
 
-void read_preprocess(ObjectReader r, PreprocessConfig& p) {
+/// Channels the model sees for a paired dataset: the modalities stacked, or the one in use.
+int paired_channels(const DataConfig& d) {
+  if (d.paired.use == "all") return std::accumulate(d.paired.channels.begin(), d.paired.channels.end(), 0);
+  const auto it = std::find(d.paired.modalities.begin(), d.paired.modalities.end(), d.paired.use);
+  return d.paired.channels[static_cast<size_t>(it - d.paired.modalities.begin())];
+}
+
+void read_preprocess(ObjectReader r, PreprocessConfig& p, const DataConfig& d) {
   const Locator& loc = r.loc();
   r.read_int("size", p.size, Bounds::closed(8, 1024));
+  if (is_paired_format(d.format)) p.channels = paired_channels(d);  // implied by data.paired
   if (const json* v = r.get("channels")) {
-    if (!v->is_number_integer() || (v->get<int64_t>() != 1 && v->get<int64_t>() != 3)) {
+    if (is_paired_format(d.format)) {
+      if (!v->is_number_integer() || v->get<int64_t>() != p.channels) {
+        loc.fail(r.at("channels"), fmt::format("expected {} (data.paired.channels {} with use \"{}\"), got {}",
+                                               p.channels, show(json(d.paired.channels)), d.paired.use, show(*v)));
+      }
+    } else if (!v->is_number_integer() || (v->get<int64_t>() != 1 && v->get<int64_t>() != 3)) {
       loc.fail(r.at("channels"), "expected 1 or 3, got " + show(*v));
     }
     p.channels = v->get<int>();
@@ -696,6 +774,10 @@ void read_model(ObjectReader r, ModelConfig& m) {
   r.read_int("se_reduction", m.se_reduction, Bounds::at_least(1));
   r.read_number("dropout", m.dropout, Bounds::closed_open(0, 1));
   r.read_int("width", m.width, Bounds::closed(1, 1024));
+  r.read_enum("head", m.head, kHeads);
+  r.read_bool("feature_gate", m.feature_gate);
+  r.read_enum("fusion_features", m.fusion_features, kFusionFeatures);
+  r.read_enum("late_combine", m.late_combine, kLateCombine);
   r.finish();
 }
 
@@ -780,7 +862,7 @@ Config validate(const Locator& loc, const json& doc) {
   r.read_int("threads", c.threads, Bounds::at_least(0));
   r.read_bool("deterministic", c.deterministic);
   read_data(r.object("data"), c.data);
-  read_preprocess(r.object("preprocess"), c.preprocess);
+  read_preprocess(r.object("preprocess"), c.preprocess, c.data);
   read_face(r.object("face"), c.face);
   read_augment(r.object("augment"), c.augment, c.preprocess.size);
   read_model(r.object("model"), c.model);
@@ -842,6 +924,15 @@ Json build_json(const Config& c) {
   split["val_fraction"] = s.val_fraction;
   split["select_on_test"] = s.select_on_test;
   data["split"] = split;
+  Json paired = Json::object();
+  paired["modalities"] = d.paired.modalities;
+  paired["channels"] = d.paired.channels;
+  paired["layout"] = d.paired.layout;
+  paired["stem_patterns"] = d.paired.stem_patterns;
+  paired["unpaired"] = d.paired.unpaired;
+  paired["use"] = d.paired.use;
+  data["paired"] = paired;
+  data["subject_pattern"] = d.subject_pattern;
   data["workers"] = d.workers;
   data["prefetch"] = d.prefetch;
   j["data"] = data;
@@ -880,6 +971,10 @@ Json build_json(const Config& c) {
   model["se_reduction"] = m.se_reduction;
   model["dropout"] = m.dropout;
   model["width"] = m.width;
+  model["head"] = m.head;
+  model["feature_gate"] = m.feature_gate;
+  model["fusion_features"] = m.fusion_features;
+  model["late_combine"] = m.late_combine;
   j["model"] = model;
 
   const TrainConfig& t = c.train;
@@ -1052,6 +1147,10 @@ nlohmann::json to_json(const Config& cfg) { return build_json<nlohmann::json>(cf
 }  // namespace fer::config
 
 namespace fer::config {
+
+bool is_paired_format(const std::string& f) {
+  return std::find(kPairedFormats.begin(), kPairedFormats.end(), f) != kPairedFormats.end();
+}
 
 FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin) {
   Locator loc(origin, {});  // the JSON may come from anywhere: name the origin and the key, not a line

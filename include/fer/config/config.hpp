@@ -26,6 +26,18 @@ struct SplitConfig {
   bool select_on_test = false;  ///< seed protocol: pick the checkpoint on the TEST split (biased!)
 };
 
+/// Paired visible + infrared datasets (formats paired_folder, viri, nvie): how the two images
+/// of a sample are found and matched. The model sees them stacked along the channel axis, in
+/// `modalities` order (e.g. 3 visible + 1 infrared channels = 4).
+struct PairedConfig {
+  std::vector<std::string> modalities = {"visible", "infrared"};  ///< folder name of each modality
+  std::vector<int> channels = {3, 1};       ///< channels of each modality (1 gray/thermal, 3 colour)
+  std::string layout = "auto";              ///< auto | modality_first (ROOT/<mod>/<class>) | class_first (ROOT/<class>/<mod>)
+  std::vector<std::string> stem_patterns;   ///< per modality: regex on the file stem, group 1 = pairing key; [] = whole stem
+  std::string unpaired = "error";           ///< error (list them) | drop (count them)
+  std::string use = "all";                  ///< all (fusion) | one modality name (single-stream model, same pairs and split)
+};
+
 /// Where the data comes from and which classes are used.
 struct DataConfig {
   std::string format = "image_folder";  ///< dataset loader name (fer list datasets)
@@ -33,6 +45,8 @@ struct DataConfig {
   std::vector<std::string> classes;     ///< classes to keep, in this order (after label_map); [] = all
   std::map<std::string, std::string> label_map;  ///< source class name -> new class name
   SplitConfig split;
+  PairedConfig paired;         ///< paired formats only
+  std::string subject_pattern;  ///< regex on the file name, group 1 = subject id (grouped splits); "" = none
   int workers = 0;   ///< decode/augment threads; 0 = all cores
   int prefetch = 4;  ///< batches prepared ahead of the model
 };
@@ -88,6 +102,10 @@ struct ModelConfig {
   int se_reduction = 16;          ///< SE bottleneck reduction
   double dropout = 0.0;           ///< dropout before the final linear layer
   int width = 64;                 ///< channels of the first stage (64 = standard ResNet-18)
+  std::string head = "linear";    ///< linear | visible | infrared (the visible/infrared paper's MLP heads)
+  bool feature_gate = false;      ///< gate on pooled features: x * sigmoid(W (x * x) + b)
+  std::string fusion_features = "concat";  ///< fusion_feature: concat | interleave (element by element)
+  std::string late_combine = "mean";       ///< fusion_late: mean | learned (softmax-weighted) logits
 };
 
 /// Optimisation and checkpoint selection.
@@ -150,6 +168,9 @@ Config parse_config(const std::string& text, const std::string& origin,
 /// The fully resolved config as JSON (every field, defaults included). parse_config of its
 /// dump gives back an equal Config.
 nlohmann::json to_json(const Config& cfg);
+
+/// True for the paired visible + infrared formats (paired_folder, viri, nvie).
+bool is_paired_format(const std::string& format);
 
 /// Validates a face section alone (fer align's fer_align.json, --set style CLI options).
 FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin);
