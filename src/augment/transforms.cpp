@@ -40,9 +40,60 @@ const std::array<float, kNormalTableSize>& normal_table() {
 
 void check_image(const cv::Mat& img, const char* what) {
   FER_CHECK(!img.empty(), DataError, "{}: empty image", what);
-  FER_CHECK(img.depth() == CV_8U && (img.channels() == 1 || img.channels() == 3), DataError,
-            "{}: expected an 8-bit image with 1 or 3 channels, got depth {} with {} channels", what,
+  FER_CHECK(img.depth() == CV_8U, DataError, "{}: expected an 8-bit image, got depth {} with {} channels", what,
             img.depth(), img.channels());
+}
+
+// Output plane k of to_chw / channel_stats reads source channel perm[k]: each 3-channel group is
+// reversed (BGR -> RGB), other groups keep their order.
+std::vector<int> output_order(const std::vector<int>& groups) {
+  std::vector<int> perm;
+  int offset = 0;
+  for (int g : groups) {
+    for (int k = 0; k < g; ++k) perm.push_back(g == 3 ? offset + 2 - k : offset + k);
+    offset += g;
+  }
+  return perm;
+}
+
+std::vector<int> checked_groups(const std::vector<int>& modality_channels, int channels, const char* what) {
+  if (modality_channels.empty()) {
+    FER_CHECK(channels == 1 || channels == 3, ConfigError,
+              "{}: expected 1 or 3 channels, got {} (stacked modalities need their channel split, "
+              "data::modality_channels(cfg.data))",
+              what, channels);
+    return {channels};
+  }
+  int sum = 0;
+  for (size_t m = 0; m < modality_channels.size(); ++m) {
+    FER_CHECK(modality_channels[m] == 1 || modality_channels[m] == 3, ConfigError,
+              "{}: modality {} has {} channels, expected 1 or 3", what, m, modality_channels[m]);
+    sum += modality_channels[m];
+  }
+  FER_CHECK(sum == channels, ConfigError, "{}: the modalities' channels sum to {}, but there are {} channels", what,
+            sum, channels);
+  return modality_channels;
+}
+
+// Channels [offset, offset + n) of img as their own Mat, and back.
+cv::Mat take_channels(const cv::Mat& img, int offset, int n) {
+  cv::Mat out(img.size(), CV_8UC(n));
+  std::vector<int> from_to;
+  for (int k = 0; k < n; ++k) {
+    from_to.push_back(offset + k);
+    from_to.push_back(k);
+  }
+  cv::mixChannels(&img, 1, &out, 1, from_to.data(), static_cast<size_t>(n));
+  return out;
+}
+
+void put_channels(const cv::Mat& part, cv::Mat& img, int offset) {
+  std::vector<int> from_to;
+  for (int k = 0; k < part.channels(); ++k) {
+    from_to.push_back(k);
+    from_to.push_back(offset + k);
+  }
+  cv::mixChannels(&part, 1, &img, 1, from_to.data(), static_cast<size_t>(part.channels()));
 }
 
 // Resizes to side x side: INTER_AREA when shrinking, INTER_LINEAR when enlarging.
@@ -128,10 +179,14 @@ cv::Mat perspective(const cv::Mat& img, const std::vector<double>& corner_offset
 }
 
 cv::Mat brightness_contrast(const cv::Mat& img, double brightness, double contrast) {
-  const cv::Scalar m = cv::mean(img);
   double mean = 0.0;
-  for (int c = 0; c < img.channels(); ++c) mean += m[c];
-  mean /= img.channels();
+  if (img.channels() <= 4) {
+    const cv::Scalar m = cv::mean(img);
+    for (int c = 0; c < img.channels(); ++c) mean += m[c];
+    mean /= img.channels();
+  } else {
+    mean = cv::mean(img.reshape(1))[0];
+  }
   cv::Mat out;
   img.convertTo(out, -1, contrast, (1.0 - contrast) * mean + brightness * 255.0);
   return out;
@@ -202,16 +257,27 @@ std::vector<cv::Mat> ten_crop(const cv::Mat& img, int crop) {
 
 // ---- pipeline ----
 
-Pipeline::Pipeline(const config::PreprocessConfig& pre, const config::AugmentConfig& aug)
-    : pre_(pre), aug_(aug) {
+Pipeline::Pipeline(const config::PreprocessConfig& pre, const config::AugmentConfig& aug,
+                   std::vector<int> modality_channels)
+    : pre_(pre), aug_(aug), modality_channels_(std::move(modality_channels)) {
   FER_CHECK(pre_.size >= 1, ConfigError, "/preprocess/size: expected >= 1, got {}", pre_.size);
-  FER_CHECK(pre_.channels == 1 || pre_.channels == 3, ConfigError,
-            "/preprocess/channels: expected 1 or 3, got {}", pre_.channels);
+  if (modality_channels_.empty()) {
+    FER_CHECK(pre_.channels == 1 || pre_.channels == 3, ConfigError,
+              "/preprocess/channels: expected 1 or 3, got {} (stacked modalities: pass their channel split, "
+              "data::modality_channels(cfg.data), to the Pipeline)",
+              pre_.channels);
+  } else {
+    checked_groups(modality_channels_, pre_.channels, "/preprocess/channels");
+  }
   FER_CHECK(known_normalize(pre_.normalize), ConfigError,
             "/preprocess/normalize: expected dataset|imagenet|minmax|none|custom, got \"{}\"",
             pre_.normalize);
   FER_CHECK(aug_.crop >= 0 && aug_.crop <= pre_.size, ConfigError,
             "/augment/crop: expected 0..{} (preprocess.size), got {}", pre_.size, aug_.crop);
+}
+
+std::vector<int> Pipeline::groups() const {
+  return modality_channels_.empty() ? std::vector<int>{pre_.channels} : modality_channels_;
 }
 
 int Pipeline::output_size() const { return aug_.crop > 0 ? aug_.crop : pre_.size; }
@@ -244,14 +310,28 @@ cv::Mat Pipeline::train(const cv::Mat& img, uint64_t sample_seed) const {
   if (aug_.hflip > 0 && uniform01(rng) < aug_.hflip) x = hflip(x);
   if (aug_.vflip > 0 && uniform01(rng) < aug_.vflip) x = vflip(x);
 
-  // Photometric.
-  if (aug_.brightness > 0 || aug_.contrast > 0) {
-    const double b = aug_.brightness > 0 ? uniform(rng, -aug_.brightness, aug_.brightness) : 0.0;
-    const double c = aug_.contrast > 0 ? uniform(rng, 1.0 - aug_.contrast, 1.0 + aug_.contrast) : 1.0;
-    x = brightness_contrast(x, b, c);
+  // Photometric: drawn independently for each modality (one group for ordinary images).
+  const auto photometric = [&](cv::Mat m) {
+    if (aug_.brightness > 0 || aug_.contrast > 0) {
+      const double b = aug_.brightness > 0 ? uniform(rng, -aug_.brightness, aug_.brightness) : 0.0;
+      const double c = aug_.contrast > 0 ? uniform(rng, 1.0 - aug_.contrast, 1.0 + aug_.contrast) : 1.0;
+      m = brightness_contrast(m, b, c);
+    }
+    if (aug_.gaussian_noise > 0) m = gaussian_noise(m, aug_.gaussian_noise, rng);
+    if (aug_.salt_pepper > 0) m = salt_pepper(m, aug_.salt_pepper, rng);
+    return m;
+  };
+  const bool any_photometric =
+      aug_.brightness > 0 || aug_.contrast > 0 || aug_.gaussian_noise > 0 || aug_.salt_pepper > 0;
+  if (modality_channels_.size() <= 1) {
+    x = photometric(x);
+  } else if (any_photometric) {
+    int offset = 0;
+    for (int g : modality_channels_) {
+      put_channels(photometric(take_channels(x, offset, g)), x, offset);
+      offset += g;
+    }
   }
-  if (aug_.gaussian_noise > 0) x = gaussian_noise(x, aug_.gaussian_noise, rng);
-  if (aug_.salt_pepper > 0) x = salt_pepper(x, aug_.salt_pepper, rng);
 
   if (aug_.crop > 0 && aug_.crop < pre_.size) {
     const int range = pre_.size - aug_.crop + 1;
@@ -286,27 +366,42 @@ void Pipeline::to_chw(const cv::Mat& img, float* dst) const {
   const int cn = pre_.channels;
   FER_CHECK(img.channels() == cn, DataError, "to_chw: image has {} channels, preprocess.channels is {}",
             img.channels(), cn);
+  const std::vector<int> grp = groups();
+  const std::vector<int> perm = output_order(grp);  // output plane -> source channel
 
-  // One 256-entry table per channel (in output order) maps a byte to its normalised value.
-  std::array<std::array<float, 256>, 3> lut{};
+  // One 256-entry table per output channel maps a byte to its normalised value.
+  std::vector<std::array<float, 256>> lut(static_cast<size_t>(cn));
   const std::string& mode = pre_.normalize;
-  if (mode == "minmax") {
-    double lo = 0.0, hi = 0.0;
-    cv::minMaxLoc(img.reshape(1), &lo, &hi);
-    const double range = hi - lo;
-    for (int c = 0; c < cn; ++c)
-      for (int v = 0; v < 256; ++v) lut[c][v] = range > 0 ? static_cast<float>((v - lo) / range) : 0.0f;
+  if (mode == "minmax") {  // per modality group
+    int offset = 0;
+    for (int g : grp) {
+      double lo = 0.0, hi = 0.0;
+      if (static_cast<int>(grp.size()) == 1)
+        cv::minMaxLoc(img.reshape(1), &lo, &hi);
+      else
+        cv::minMaxLoc(take_channels(img, offset, g).reshape(1), &lo, &hi);
+      const double range = hi - lo;
+      for (int c = offset; c < offset + g; ++c)
+        for (int v = 0; v < 256; ++v) lut[c][v] = range > 0 ? static_cast<float>((v - lo) / range) : 0.0f;
+      offset += g;
+    }
   } else if (mode == "none") {
     for (int c = 0; c < cn; ++c)
       for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>(v / 255.0);
   } else {
     std::vector<double> mean = pre_.mean, std = pre_.std;
     if (mode == "imagenet" && mean.empty()) {
-      mean = imagenet_mean();
-      std = imagenet_std();
-      if (cn == 1) {  // gray: the average of the RGB statistics
-        mean = {(mean[0] + mean[1] + mean[2]) / 3.0};
-        std = {(std[0] + std[1] + std[2]) / 3.0};
+      const auto &im = imagenet_mean(), &is = imagenet_std();
+      for (int g : grp) {
+        if (g == 3) {
+          mean.insert(mean.end(), im.begin(), im.end());
+          std.insert(std.end(), is.begin(), is.end());
+        } else {  // gray: the average of the RGB statistics
+          for (int k = 0; k < g; ++k) {
+            mean.push_back((im[0] + im[1] + im[2]) / 3.0);
+            std.push_back((is[0] + is[1] + is[2]) / 3.0);
+          }
+        }
       }
     }
     FER_CHECK(mean.size() == static_cast<size_t>(cn) && std.size() == static_cast<size_t>(cn), ConfigError,
@@ -329,24 +424,35 @@ void Pipeline::to_chw(const cv::Mat& img, float* dst) const {
     }
     return;
   }
-  const auto &lr = lut[0], &lg = lut[1], &lb = lut[2];
-  for (int y = 0; y < h; ++y) {
-    const uint8_t* src = img.ptr<uint8_t>(y);
-    float* r = dst + static_cast<size_t>(y) * w;
-    float* g = r + plane;
-    float* b = g + plane;
-    for (int x = 0; x < w; ++x, src += 3) {  // BGR in, RGB planes out
-      b[x] = lb[src[0]];
-      g[x] = lg[src[1]];
-      r[x] = lr[src[2]];
+  if (cn == 3) {
+    const auto &lr = lut[0], &lg = lut[1], &lb = lut[2];
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* src = img.ptr<uint8_t>(y);
+      float* r = dst + static_cast<size_t>(y) * w;
+      float* g = r + plane;
+      float* b = g + plane;
+      for (int x = 0; x < w; ++x, src += 3) {  // BGR in, RGB planes out
+        b[x] = lb[src[0]];
+        g[x] = lg[src[1]];
+        r[x] = lr[src[2]];
+      }
+    }
+    return;
+  }
+  for (int k = 0; k < cn; ++k) {  // stacked modalities: plane k from source channel perm[k]
+    const auto& l = lut[k];
+    const int sc = perm[k];
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* src = img.ptr<uint8_t>(y) + sc;
+      float* out = dst + k * plane + static_cast<size_t>(y) * w;
+      for (int x = 0; x < w; ++x) out[x] = l[src[static_cast<size_t>(x) * cn]];
     }
   }
 }
 
 void channel_stats(const std::vector<cv::Mat>& images, int channels, std::vector<double>& mean,
-                   std::vector<double>& std) {
-  FER_CHECK(channels == 1 || channels == 3, ConfigError, "channel_stats: channels must be 1 or 3, got {}",
-            channels);
+                   std::vector<double>& std, const std::vector<int>& modality_channels) {
+  const std::vector<int> perm = output_order(checked_groups(modality_channels, channels, "channel_stats"));
   FER_CHECK(!images.empty(), DataError, "channel_stats: no images");
   // Exact per-channel histograms (RGB order), then moments in double.
   std::vector<std::array<uint64_t, 256>> hist(channels);
@@ -360,12 +466,15 @@ void channel_stats(const std::vector<cv::Mat>& images, int channels, std::vector
       const uint8_t* src = img.ptr<uint8_t>(y);
       if (channels == 1) {
         for (int x = 0; x < img.cols; ++x) ++hist[0][src[x]];
-      } else {
+      } else if (channels == 3 && perm[0] == 2) {
         for (int x = 0; x < img.cols; ++x, src += 3) {
           ++hist[0][src[2]];
           ++hist[1][src[1]];
           ++hist[2][src[0]];
         }
+      } else {
+        for (int x = 0; x < img.cols; ++x, src += channels)
+          for (int k = 0; k < channels; ++k) ++hist[static_cast<size_t>(k)][src[perm[static_cast<size_t>(k)]]];
       }
     }
   }

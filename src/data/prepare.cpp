@@ -15,7 +15,8 @@ namespace fer::data {
 namespace fs = std::filesystem;
 
 Dataset load_configured(const config::DataConfig& cfg) {
-  Dataset ds = load_dataset(cfg.format, cfg.path);
+  Dataset ds = load_dataset(cfg);  // paired formats read cfg.paired and cfg.subject_pattern
+  if (!is_paired_format(cfg.format)) assign_subjects(ds, cfg.subject_pattern);
   if (!cfg.label_map.empty() || !cfg.classes.empty()) ds = remap_classes(std::move(ds), cfg.label_map, cfg.classes);
   FER_CHECK(!ds.samples.empty(), DataError, "{}: no samples", cfg.path);
   return ds;
@@ -51,7 +52,9 @@ void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentC
   FER_CHECK(!indices.empty(), DataError, "cannot compute dataset mean/std: the training split is empty");
   config::PreprocessConfig raw = pre;
   raw.normalize = "none";
-  augment::Pipeline pipeline(raw, aug);
+  // Stacked modalities: one mean/std per stacked channel, each 3-channel group in RGB order.
+  const std::vector<int> groups = ds.samples.at(indices[0]).modality_channels;
+  augment::Pipeline pipeline(raw, aug, groups);
   const size_t n = std::min(indices.size(), max_samples);
   std::vector<cv::Mat> images;
   images.reserve(n);
@@ -59,7 +62,7 @@ void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentC
     const size_t i = indices[k * indices.size() / n];
     images.push_back(pipeline.eval(load_image(ds.samples[i], pre.channels)));
   }
-  augment::channel_stats(images, pre.channels, pre.mean, pre.std);
+  augment::channel_stats(images, pre.channels, pre.mean, pre.std, groups);
   for (auto& s : pre.std) s = std::max(s, 1e-6);
 }
 

@@ -14,15 +14,36 @@ std::string join(const std::vector<std::string>& names) {
   return out.empty() ? "(none)" : out;
 }
 
+DatasetFormat paired(const std::string& name, const std::string& description) {
+  DatasetFormat f;
+  f.name = name;
+  f.description = description;
+  f.load = [name](const std::string& path) {
+    config::DataConfig cfg;
+    cfg.format = name;
+    cfg.path = path;
+    return load_paired_folder(cfg);
+  };
+  f.load_config = [](const config::DataConfig& cfg) { return load_paired_folder(cfg); };
+  return f;
+}
+
 // Fills the registry once, explicitly (static self-registration is dropped from static libs).
 std::vector<DatasetFormat> register_builtins() {
   return {
       {"image_folder", "root/<class>/<image> folders (png jpg bmp tif webp pgm ...), decoded lazily",
-       load_image_folder},
-      {"fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", load_fer2013_csv},
-      {"fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", load_fer2013_h5},
+       load_image_folder, {}},
+      {"fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", load_fer2013_csv, {}},
+      {"fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", load_fer2013_h5, {}},
       {"ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout",
-       load_ck_plus_h5},
+       load_ck_plus_h5, {}},
+      paired("paired_folder",
+             "paired visible + infrared image folders, ROOT/<modality>/<class>/<file> or ROOT/<class>/<modality>/<file>; "
+             "pairs by file stem (data.paired), channels stacked"),
+      paired("viri", "VIRI (visible + infrared faces): paired_folder with the dataset's folder names set in data.paired "
+                     "(e.g. modalities [\"Vis\", \"IR\"])"),
+      paired("nvie", "NVIE (USTC natural visible and infrared expressions): paired_folder with the dataset's folder "
+                     "names set in data.paired"),
   };
 }
 
@@ -40,6 +61,22 @@ Dataset load_dataset(const std::string& name, const std::string& path) {
     known.push_back(f.name);
   }
   throw ConfigError(fmt::format("unknown dataset format \"{}\"; known: {}", name, join(known)));
+}
+
+Dataset load_dataset(const config::DataConfig& cfg) {
+  for (const auto& f : dataset_formats()) {
+    if (f.name == cfg.format && f.load_config) return f.load_config(cfg);
+  }
+  return load_dataset(cfg.format, cfg.path);
+}
+
+bool is_paired_format(const std::string& format) {
+  return format == "paired_folder" || format == "viri" || format == "nvie";
+}
+
+std::vector<int> modality_channels(const config::DataConfig& cfg) {
+  if (!is_paired_format(cfg.format) || cfg.paired.use != "all") return {};
+  return cfg.paired.channels;
 }
 
 Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& label_map,

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -85,10 +87,93 @@ void carve_val(Split& s, const std::vector<int>& labels, const config::SplitConf
   s.val = std::move(parts[1]);
 }
 
+}  // namespace
+
+std::vector<std::vector<size_t>> subject_partition(const Dataset& ds, const std::vector<double>& fractions,
+                                                   uint64_t seed, bool stratified) {
+  FER_CHECK(!fractions.empty(), ConfigError, "split fractions are empty");
+  const std::vector<int> labels = ds.labels();
+  const size_t classes = stratified ? class_span(labels) : 1;
+  // Subjects in sorted order, then a seeded shuffle, then largest first (stable): big subjects
+  // are placed while there is room to balance them.
+  std::map<std::string, std::vector<size_t>> by_subject;
+  for (size_t i = 0; i < ds.samples.size(); ++i) {
+    FER_CHECK(!ds.samples[i].subject.empty(), DataError, "{}: sample {} has no subject", ds.source,
+              ds.samples[i].id);
+    by_subject[ds.samples[i].subject].push_back(i);
+  }
+  std::vector<const std::vector<size_t>*> subjects;
+  for (const auto& [name, idx] : by_subject) subjects.push_back(&idx);
+  std::vector<size_t> order(subjects.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::mt19937_64 rng(derive_seed(seed, Stream::kSplit, 3, 0));
+  shuffle(order, rng);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return subjects[a]->size() > subjects[b]->size(); });
+
+  std::vector<double> class_total(classes, 0.0);
+  for (int l : labels) class_total[stratified ? static_cast<size_t>(l) : 0] += 1.0;
+  const size_t parts_n = fractions.size();
+  std::vector<std::vector<double>> have(parts_n, std::vector<double>(classes, 0.0));
+  std::vector<size_t> subjects_in(parts_n, 0);
+  std::vector<std::vector<size_t>> parts(parts_n);
+  for (size_t o : order) {
+    const auto& idx = *subjects[o];
+    std::vector<double> count(classes, 0.0);
+    for (size_t i : idx) count[stratified ? static_cast<size_t>(labels[i]) : 0] += 1.0;
+    // The part whose per-class deficit (target - have, relative to the class size) this subject
+    // fills best; an empty part with a positive fraction goes first.
+    size_t best = 0;
+    double best_score = -std::numeric_limits<double>::infinity();
+    for (size_t k = 0; k < parts_n; ++k) {
+      if (fractions[k] <= 0.0) continue;
+      double score = 0.0;
+      for (size_t c = 0; c < classes; ++c) {
+        if (count[c] == 0.0) continue;
+        score += count[c] * (fractions[k] * class_total[c] - have[k][c] - 0.5 * count[c]) / class_total[c];
+      }
+      if (subjects_in[k] == 0) score += 1e9;
+      if (score > best_score) {
+        best_score = score;
+        best = k;
+      }
+    }
+    for (size_t c = 0; c < classes; ++c) have[best][c] += count[c];
+    ++subjects_in[best];
+    parts[best].insert(parts[best].end(), idx.begin(), idx.end());
+  }
+  for (auto& p : parts) std::sort(p.begin(), p.end());
+  return parts;
+}
+
+namespace {
+
 void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
                  uint64_t seed) {
   FER_CHECK(cfg.ratios.size() == 3, ConfigError,
             "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
+  const bool by_subject = std::all_of(ds.samples.begin(), ds.samples.end(),
+                                      [](const Sample& smp) { return !smp.subject.empty(); });
+  if (by_subject) {
+    auto parts = subject_partition(ds, cfg.ratios, seed, cfg.stratified);
+    const char* names[] = {"train", "val", "test"};
+    std::vector<size_t> subjects(3);
+    for (size_t k = 0; k < 3; ++k) {
+      std::set<std::string> subj;
+      for (size_t i : parts[k]) subj.insert(ds.samples[i].subject);
+      subjects[k] = subj.size();
+      FER_CHECK(!parts[k].empty(), DataError,
+                "{}: split.ratios {} leave the {} split without subjects ({} subjects in all; whole subjects are "
+                "assigned to one split each); use a larger {} ratio or more subjects",
+                ds.source, fmt_list(cfg.ratios), names[k], subjects[0] + subjects[1] + subjects[2], names[k]);
+    }
+    spdlog::info("subject-grouped split: train {} subjects ({} samples), val {} ({}), test {} ({})", subjects[0],
+                 parts[0].size(), subjects[1], parts[1].size(), subjects[2], parts[2].size());
+    s.train = std::move(parts[0]);
+    s.val = std::move(parts[1]);
+    s.test = std::move(parts[2]);
+    return;
+  }
   std::vector<size_t> all(labels.size());
   std::iota(all.begin(), all.end(), size_t{0});
   auto parts = stratified_partition(all, labels, cfg.ratios, seed, cfg.stratified);

@@ -382,6 +382,19 @@ void draw_face(Scene& sc, const Expression& e, const Person& p, const cv::Scalar
   }
 }
 
+// What the thermal renderer needs to draw the same face as the visible one.
+struct FaceGeometry {
+  int size = 0, rs = 0;
+  double cx = 0, cy = 0, ppu = 0, angle = 0, yaw = 0;
+  Person p{};
+  Expression e{};
+  cv::Mat head_mask;  // anti-aliased head silhouette at render size (CV_8U)
+  cv::Mat hair_mask;  // hair region at render size (CV_8U)
+  cv::Mat body_mask;  // neck + clothes at render size (CV_8U)
+};
+
+cv::Mat render_face_impl(int cls, int size, uint64_t seed, bool gray, FaceGeometry* geo);
+
 }  // namespace
 
 const std::vector<std::string>& synth_class_names() {
@@ -390,7 +403,18 @@ const std::vector<std::string>& synth_class_names() {
   return names;
 }
 
+const std::vector<std::string>& synth_split_signal_class_names() {
+  static const std::vector<std::string> names = {"happy_forehead", "happy_nose", "sad_forehead", "sad_nose"};
+  return names;
+}
+
 cv::Mat render_synthetic_face(int cls, int size, uint64_t seed, bool gray) {
+  return render_face_impl(cls, size, seed, gray, nullptr);
+}
+
+namespace {
+
+cv::Mat render_face_impl(int cls, int size, uint64_t seed, bool gray, FaceGeometry* geo) {
   FER_CHECK(cls >= 0 && cls < kNumClasses, ConfigError, "synth: class {} out of range 0..{}", cls,
             kNumClasses - 1);
   FER_CHECK(size >= 16 && size <= 4096, ConfigError, "synth: size {} out of range 16..4096", size);
@@ -492,6 +516,10 @@ cv::Mat render_synthetic_face(int cls, int size, uint64_t seed, bool gray) {
   // ---- body, neck, ears ----
   sc.fill({{-2.6, 3.5}, {-2.2, 1.75}, {-1.2, 1.45}, {1.2, 1.45}, {2.2, 1.75}, {2.6, 3.5}}, clothes, 0.0);
   sc.fill({{-0.42, 0.6}, {0.42, 0.6}, {0.5, 1.55}, {0.0, 1.7}, {-0.5, 1.55}}, scale(skin, 0.72), 0.0);
+  if (geo) {
+    geo->body_mask = cv::Mat::zeros(rs, rs, CV_8U);
+    sc.fill_mask(geo->body_mask, {{-0.42, 0.6}, {0.42, 0.6}, {0.5, 1.55}, {0.0, 1.7}, {-0.5, 1.55}}, 0.0);
+  }
   for (int s = -1; s <= 1; s += 2)
     sc.fill(ellipse_curve(s * 0.97, 0.0, 0.12, 0.22, 24), scale(skin, 0.85), 0.6);
 
@@ -529,6 +557,23 @@ cv::Mat render_synthetic_face(int cls, int size, uint64_t seed, bool gray) {
                          {-0.65, h + 0.08},   {-0.88, h + 0.28}, {-0.93, p.hair_side}};
     hair.insert(hair.end(), inner.begin(), inner.end());
     sc.fill(hair, hair_col, 0.0);
+    if (geo) {
+      geo->hair_mask = cv::Mat::zeros(rs, rs, CV_8U);
+      sc.fill_mask(geo->hair_mask, hair, 0.0);
+    }
+  }
+  if (geo) {
+    geo->size = size;
+    geo->rs = rs;
+    geo->cx = cx;
+    geo->cy = cy;
+    geo->ppu = ppu;
+    geo->angle = angle;
+    geo->yaw = yaw;
+    geo->p = p;
+    geo->e = e;
+    geo->head_mask = mask.clone();
+    if (geo->hair_mask.empty()) geo->hair_mask = cv::Mat::zeros(rs, rs, CV_8U);
   }
 
   draw_face(sc, e, p, skin, brow_col, iris_col, lip_col);
@@ -559,6 +604,252 @@ cv::Mat render_synthetic_face(int cls, int size, uint64_t seed, bool gray) {
   return out8;
 }
 
+}  // namespace
+
+cv::Mat render_synthetic_thermal(int cls, int size, uint64_t seed, int pattern) {
+  FER_CHECK(pattern >= -1 && pattern <= 1, ConfigError, "synth: thermal pattern {} out of range -1..1", pattern);
+  FaceGeometry g;
+  // Split-signal thermal images carry no expression: the face is drawn neutral (the class does
+  // not consume random draws, so it is the same person in the same pose).
+  render_face_impl(pattern >= 0 ? 6 : cls, size, seed, true, &g);
+  const int rs = g.rs;
+  Draw d(mix64(seed ^ 0x7468726d616cULL));  // own stream: the visible image's draws are untouched
+  Scene sc(g.head_mask, g.cx, g.cy, g.ppu, g.angle, g.yaw);  // only map/unmap are used
+  const Person& p = g.p;
+  const Expression& e = g.e;
+
+  // Temperatures as 8-bit levels: cool background, warm skin, hot periorbital / mouth regions.
+  const double t_bg = d.uniform(15, 60), t_skin = d.uniform(115, 150), t_body = t_bg + d.uniform(15, 35);
+  const double bg_dir = d.uniform(0, 2.0 * kPi), bg_grad = d.uniform(0, 20);
+  const double my = std::max(p.mouth_y, p.nose_y + 0.17);
+  struct Blob {
+    double u, v, rx, ry, amp;
+  };
+  std::vector<Blob> blobs;
+  for (int s = -1; s <= 1; s += 2) {
+    blobs.push_back({s * (p.eye_dx - p.eye_w * 0.7), p.eye_y + 0.02, 0.09, 0.07, d.uniform(45, 65)});  // inner canthus
+    blobs.push_back({s * p.eye_dx, p.eye_y, p.eye_w * 1.1, p.eye_w * 0.6 * std::max(0.3, e.eye_open), 22});
+    blobs.push_back({s * 0.45, (p.nose_y + my) * 0.5, 0.2, 0.16, d.uniform(5, 15)});  // cheeks
+  }
+  double forehead = d.uniform(15, 30), nose = d.uniform(-5, 15);
+  if (pattern == 0) {  // "forehead": hot forehead, cold nose
+    forehead = 70;
+    nose = -45;
+  } else if (pattern == 1) {  // "nose": cool forehead, hot nose and upper lip
+    forehead = -35;
+    nose = 60;
+  }
+  blobs.push_back({0.0, p.eye_y - p.brow_gap - 0.35, 0.55, 0.22, forehead});
+  blobs.push_back({0.0, p.nose_y - 0.05, 0.11, 0.16, nose});
+  blobs.push_back({0.0, (p.nose_y + my) * 0.5, 0.16, 0.07, 0.5 * nose + 10});  // breath under the nose
+  // Mouth: the opening (breath, tongue) is hot, lips warm; follows the expression's shape.
+  const double open = std::max(0.0, e.mouth_open);
+
+  cv::Mat heat(rs, rs, CV_32F);
+  const double mid = (rs - 1) * 0.5;
+  for (int y = 0; y < rs; ++y) {
+    float* row = heat.ptr<float>(y);
+    const uint8_t* hm = g.head_mask.ptr<uint8_t>(y);
+    const uint8_t* hr = g.hair_mask.ptr<uint8_t>(y);
+    const uint8_t* bm = g.body_mask.empty() ? nullptr : g.body_mask.ptr<uint8_t>(y);
+    for (int x = 0; x < rs; ++x) {
+      double v = t_bg + bg_grad * ((x - mid) * std::cos(bg_dir) + (y - mid) * std::sin(bg_dir)) / rs;
+      if (bm && bm[x]) v += (t_body + 40 - v) * (bm[x] / 255.0);  // neck
+      if (hm[x]) {
+        const cv::Point2d f = sc.unmap(x, y);
+        const double r2 = f.x * f.x + (f.y / 1.25) * (f.y / 1.25);
+        double t = t_skin * (1.0 - 0.22 * r2);
+        for (const Blob& b : blobs) {
+          const double du = (f.x - b.u) / b.rx, dv = (f.y - b.v) / b.ry;
+          t += b.amp * std::exp(-0.5 * (du * du + dv * dv));
+        }
+        const double hw = std::max(0.1, e.mouth_hw);
+        const double tu = std::clamp(f.x / hw, -1.5, 1.5);
+        const double centre = my - e.mouth_curve * tu * tu;
+        const double du = f.x / (hw * 1.05), dv = (f.y - centre) / (0.035 + 0.5 * open);
+        t += (25 + 90 * std::min(1.0, open * 3.0)) * std::exp(-0.5 * (du * du * du * du + dv * dv));
+        const double a = hm[x] / 255.0;
+        v = v * (1.0 - a) + a * t;
+      }
+      if (hr[x]) v += (t_bg + 20 - v) * 0.8 * (hr[x] / 255.0);  // hair insulates: cool
+      row[x] = static_cast<float>(v);
+    }
+  }
+  // Thermal images have little texture: strong blur, then downscale.
+  const double blur = rs * d.uniform(0.012, 0.02);
+  cv::GaussianBlur(heat, heat, cv::Size(0, 0), blur, blur, cv::BORDER_REPLICATE);
+  cv::Mat out;
+  cv::resize(heat, out, cv::Size(size, size), 0, 0, cv::INTER_AREA);
+  // Smooth sensor noise (low-frequency), a little pixel noise, and the camera's gain / level.
+  const int grid = 4;
+  cv::Mat low(grid, grid, CV_32F);
+  for (int y = 0; y < grid; ++y)
+    for (int x = 0; x < grid; ++x) low.at<float>(y, x) = static_cast<float>(d.uniform(-8, 8));
+  cv::Mat smooth;
+  cv::resize(low, smooth, cv::Size(size, size), 0, 0, cv::INTER_CUBIC);
+  const double gain = d.uniform(0.85, 1.25), offset = d.uniform(-10, 10), sigma = d.uniform(0.5, 2.0);
+  for (int y = 0; y < size; ++y) {
+    float* row = out.ptr<float>(y);
+    const float* sm = smooth.ptr<float>(y);
+    for (int x = 0; x < size; ++x)
+      row[x] = static_cast<float>((row[x] + sm[x]) * gain + offset + sigma * d.normal());
+  }
+  cv::Mat out8;
+  out.convertTo(out8, CV_8U);
+  return out8;
+}
+
+namespace {
+
+void write_png_atomic(const fs::path& file, const cv::Mat& img) {
+  static const std::vector<int> png_params = {cv::IMWRITE_PNG_COMPRESSION, 3};
+  const std::string tmp = file.string() + ".tmp.png";
+  bool ok = false;
+  try {
+    ok = cv::imwrite(tmp, img, png_params);
+  } catch (const cv::Exception& ex) {
+    throw IoError(fmt::format("{}: cannot write image: {}", tmp, ex.what()));
+  }
+  FER_CHECK(ok, IoError, "{}: cannot write image", tmp);
+  std::error_code rename_ec;
+  fs::rename(tmp, file, rename_ec);
+  if (rename_ec) {
+    fs::remove(tmp, rename_ec);
+    throw IoError(fmt::format("{}: cannot replace: {}", file.string(), rename_ec.message()));
+  }
+}
+
+// Runs job(0..total-1) on `threads` workers (0 = all cores); rethrows the first error.
+template <typename Job>
+void run_jobs(int total, int threads, const Job& job) {
+  int workers = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  workers = std::clamp(workers, 1, std::max(1, total));
+  std::atomic<int> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto work = [&]() {
+    for (int i = next++; i < total && !failed; i = next++) {
+      try {
+        job(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+bool safe_name(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos && s.find('\\') == std::string::npos;
+}
+
+int write_paired_synthetic_dataset(const SynthOptions& opts) {
+  const size_t nm = opts.modalities.size();
+  FER_CHECK(nm >= 1 && nm <= 2, ConfigError, "synth: --modalities expects one or two of visible, infrared, got {}", nm);
+  for (const auto& m : opts.modalities)
+    FER_CHECK(m == "visible" || m == "infrared", ConfigError,
+              "synth: unknown modality \"{}\" (expected visible or infrared)", m);
+  FER_CHECK(nm == 1 || opts.modalities[0] != opts.modalities[1], ConfigError, "synth: modality \"{}\" given twice",
+            opts.modalities[0]);
+  FER_CHECK(opts.layout == "modality_first" || opts.layout == "class_first", ConfigError,
+            "synth: layout must be modality_first or class_first, got \"{}\"", opts.layout);
+  const std::vector<std::string> dirs = opts.modality_dirs.empty() ? opts.modalities : opts.modality_dirs;
+  FER_CHECK(dirs.size() == nm, ConfigError, "synth: --modality-dirs needs {} names, got {}", nm, dirs.size());
+  for (const auto& d : dirs) FER_CHECK(safe_name(d), ConfigError, "synth: bad modality folder name \"{}\"", d);
+  FER_CHECK(nm == 1 || dirs[0] != dirs[1], ConfigError, "synth: the modality folders must differ");
+  const std::vector<std::string> suffixes = opts.suffixes.empty() ? std::vector<std::string>(nm) : opts.suffixes;
+  FER_CHECK(suffixes.size() == nm, ConfigError, "synth: --suffixes needs {} values, got {}", nm, suffixes.size());
+  for (const auto& x : suffixes)
+    FER_CHECK(x.find('/') == std::string::npos && x.find('\\') == std::string::npos, ConfigError,
+              "synth: bad suffix \"{}\"", x);
+  FER_CHECK(!opts.split_signal || nm == 2, ConfigError, "synth: --split-signal needs both modalities (visible,infrared)");
+  FER_CHECK(!(nm == 2 && opts.layout == "class_first" && dirs[0] == dirs[1]), ConfigError, "synth: folders clash");
+
+  const std::vector<std::string>& names = opts.split_signal ? synth_split_signal_class_names() : synth_class_names();
+  const int classes = opts.split_signal ? 4 : opts.classes;
+  const fs::path root(opts.out);
+  const fs::path marker = root / kMarker;
+  std::error_code ec;
+  if (fs::exists(root, ec)) {
+    FER_CHECK(fs::is_directory(root, ec), IoError, "{}: exists and is not a folder", opts.out);
+    const bool empty = fs::is_empty(root, ec);
+    FER_CHECK(!ec, IoError, "{}: cannot list: {}", opts.out, ec.message());
+    FER_CHECK(empty || fs::exists(marker, ec), IoError,
+              "{}: folder is not empty and was not written by `fer synth` (no {} marker); refusing to write "
+              "into it",
+              opts.out, kMarker);
+  }
+  fs::create_directories(root, ec);
+  FER_CHECK(!ec, IoError, "{}: cannot create folder: {}", opts.out, ec.message());
+  std::string mods, dirs_s, suf_s;
+  for (size_t m = 0; m < nm; ++m) {
+    mods += (m ? "," : "") + opts.modalities[m];
+    dirs_s += (m ? "," : "") + dirs[m];
+    suf_s += (m ? "," : "") + suffixes[m];
+  }
+  write_file_atomic(marker.string(),
+                    fmt::format("fer synth: classes={} per_class={} size={} seed={} gray={} modalities={} layout={} "
+                                "dirs={} suffixes={} split_signal={}\n",
+                                classes, opts.per_class, opts.size, opts.seed, opts.gray, mods, opts.layout, dirs_s,
+                                suf_s, opts.split_signal));
+
+  const auto file_of = [&](int cls, int i, size_t m) {
+    const std::string f = fmt::format("{}_{:05d}{}.png", names[cls], i + 1, suffixes[m]);
+    return opts.layout == "modality_first" ? root / dirs[m] / names[cls] / f : root / names[cls] / dirs[m] / f;
+  };
+  // The folder is ours: drop every png of an earlier run that this one does not rewrite.
+  std::set<std::string> keep;
+  for (int c = 0; c < classes; ++c)
+    for (int i = 0; i < opts.per_class; ++i)
+      for (size_t m = 0; m < nm; ++m) keep.insert(file_of(c, i, m).lexically_normal().string());
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().extension() == ".png" &&
+        !keep.count(it->path().lexically_normal().string()))
+      stale.push_back(it->path());
+  }
+  for (const auto& f : stale) fs::remove(f, ec);
+  for (bool removed = true; removed;) {  // then the folders left empty
+    removed = false;
+    std::vector<fs::path> empty_dirs;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->is_directory() && fs::is_empty(it->path())) empty_dirs.push_back(it->path());
+    for (const auto& d : empty_dirs) removed = fs::remove(d, ec) || removed;
+  }
+  for (int c = 0; c < classes; ++c)
+    for (size_t m = 0; m < nm; ++m) {
+      fs::create_directories(file_of(c, 0, m).parent_path(), ec);
+      FER_CHECK(!ec, IoError, "{}: cannot create folder: {}", file_of(c, 0, m).parent_path().string(), ec.message());
+    }
+
+  const int total = classes * opts.per_class;
+  run_jobs(total, opts.threads, [&](int job) {
+    const int c = job / opts.per_class, i = job % opts.per_class;
+    // Split signal: class c = visible expression (happy, sad)[c / 2] x thermal pattern c % 2.
+    const int expr = opts.split_signal ? (c / 2 == 0 ? 3 : 4) : c;
+    const int pattern = opts.split_signal ? c % 2 : -1;
+    const uint64_t seed =
+        derive_seed(opts.seed, Stream::kSynth, static_cast<uint64_t>(c), static_cast<uint64_t>(i));
+    for (size_t m = 0; m < nm; ++m) {
+      const cv::Mat img = opts.modalities[m] == "visible" ? render_synthetic_face(expr, opts.size, seed, opts.gray)
+                                                          : render_synthetic_thermal(expr, opts.size, seed, pattern);
+      write_png_atomic(file_of(c, i, m), img);
+    }
+  });
+  return total * static_cast<int>(nm);
+}
+
+}  // namespace
+
 int write_synthetic_dataset(const SynthOptions& opts) {
   FER_CHECK(!opts.out.empty(), ConfigError, "synth: no output folder given");
   FER_CHECK(opts.classes >= 2 && opts.classes <= kNumClasses, ConfigError,
@@ -567,6 +858,10 @@ int write_synthetic_dataset(const SynthOptions& opts) {
   FER_CHECK(opts.size >= 16 && opts.size <= 4096, ConfigError, "synth: size must be 16..4096, got {}",
             opts.size);
   FER_CHECK(opts.threads >= 0, ConfigError, "synth: threads must be >= 0, got {}", opts.threads);
+  if (!opts.modalities.empty() || opts.split_signal) {
+    FER_CHECK(!opts.modalities.empty(), ConfigError, "synth: --split-signal needs --modalities visible,infrared");
+    return write_paired_synthetic_dataset(opts);
+  }
 
   const fs::path root(opts.out);
   const fs::path marker = root / kMarker;

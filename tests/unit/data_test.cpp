@@ -382,10 +382,11 @@ TEST(DataRegistry, FormatsAndUnknownName) {
     EXPECT_FALSE(f.description.empty());
     EXPECT_TRUE(static_cast<bool>(f.load));
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5", "paired_folder", "viri",
+                                            "nvie"}));
   EXPECT_HAS(error_of<fer::ConfigError>([] { fer::data::load_dataset("jaffe", "x"); }),
              "unknown dataset format \"jaffe\"; known: image_folder, fer2013_csv, fer2013_h5, "
-             "ck_plus_h5");
+             "ck_plus_h5, paired_folder, viri, nvie");
 
   fer::test::TempDir dir;
   write_png(dir.path() / "a" / "1.png", 1);

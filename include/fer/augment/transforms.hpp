@@ -14,7 +14,8 @@ namespace fer::augment {
 
 using Rng = std::mt19937_64;
 
-// ---- single transforms (8-bit images, 1 or 3 channels; output has the input's size) ----
+// ---- single transforms (8-bit images with any channel count, e.g. 4 = stacked BGR +
+// infrared; output has the input's size) ----
 cv::Mat hflip(const cv::Mat& img);
 cv::Mat vflip(const cv::Mat& img);
 /// Rotation by `degrees`, zoom by `scale`, shear by `shear_deg` and translation by (tx, ty)
@@ -33,9 +34,21 @@ cv::Mat center_crop(const cv::Mat& img, int crop);
 std::vector<cv::Mat> ten_crop(const cv::Mat& img, int crop);
 
 /// The preprocessing + augmentation pipeline of a run.
+///
+/// Stacked modalities (paired datasets, data.paired.use "all"): pass the channels of each
+/// modality, in stacking order, as `modality_channels` (data::modality_channels(cfg.data), e.g.
+/// {3, 1}); their sum must equal preprocess.channels and each be 1 or 3. Then geometric
+/// transforms are applied identically to all channels, photometric ones (brightness/contrast,
+/// gaussian noise, salt-and-pepper) are drawn independently per modality, to_chw turns each
+/// 3-channel group from BGR into RGB, and "imagenet" / "minmax" normalise per modality. Empty
+/// (the default) = one image of preprocess.channels (1 or 3) channels, as before.
 class Pipeline {
  public:
-  Pipeline(const config::PreprocessConfig& pre, const config::AugmentConfig& aug);
+  Pipeline(const config::PreprocessConfig& pre, const config::AugmentConfig& aug,
+           std::vector<int> modality_channels = {});
+
+  /// The modality split given to the constructor (empty for ordinary images).
+  const std::vector<int>& modality_channels() const { return modality_channels_; }
 
   /// Side of the images this pipeline outputs (augment.crop if set, else preprocess.size).
   int output_size() const;
@@ -49,18 +62,24 @@ class Pipeline {
   std::vector<cv::Mat> eval_ten_crop(const cv::Mat& img) const;
 
   /// Writes an 8-bit HxWxC image as float CHW into dst (C*H*W floats): RGB channel order for
-  /// 3 channels, values scaled to [0,1] then normalised as configured (mean/std, minmax, none).
+  /// 3 channels (for each 3-channel modality group), values scaled to [0,1] then normalised as
+  /// configured (mean/std per output channel, minmax, none).
   void to_chw(const cv::Mat& img, float* dst) const;
 
  private:
+  // Each modality's channels, in order ({channels} for ordinary images).
+  std::vector<int> groups() const;
+
   config::PreprocessConfig pre_;
   config::AugmentConfig aug_;
+  std::vector<int> modality_channels_;
 };
 
-/// Per-channel mean and std (0..1 scale, RGB order) of images resized to `size`, for
-/// "dataset" normalisation. `images` are 8-bit with `channels` channels.
+/// Per-channel mean and std (0..1 scale, in to_chw's output order: RGB for each 3-channel
+/// group) of 8-bit images with `channels` channels, for "dataset" normalisation.
+/// `modality_channels` as for Pipeline (empty = one group of `channels`, 1 or 3).
 void channel_stats(const std::vector<cv::Mat>& images, int channels, std::vector<double>& mean,
-                   std::vector<double>& std);
+                   std::vector<double>& std, const std::vector<int>& modality_channels = {});
 
 /// ImageNet mean/std (RGB, 0..1).
 const std::vector<double>& imagenet_mean();

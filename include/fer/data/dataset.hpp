@@ -17,6 +17,10 @@ struct Sample {
   std::string path;     ///< file to decode when `image` is empty
   cv::Mat image;        ///< 8-bit gray or BGR image, or empty (then decoded from `path`)
   std::string usage;    ///< the dataset's own split name ("Training", "PublicTest", ...) or empty
+  /// Paired (multi-modal) samples: one file per modality, stacked along the channel axis in
+  /// this order by load_image; empty for ordinary datasets (then `path` / `image` is used).
+  std::vector<std::string> modality_paths;
+  std::vector<int> modality_channels;  ///< channels of each modality (1 gray/thermal, 3 BGR)
 };
 
 /// A loaded dataset. Samples keep the order of the source (file order, sorted directory listing).
@@ -34,6 +38,11 @@ struct Dataset {
 
 /// Returns the sample's image as 8-bit with `channels` (1 or 3) channels, decoding `path` if
 /// needed. Throws IoError naming the file when it cannot be read or decoded.
+/// Paired samples (modality_paths non-empty): each file is decoded and converted to its
+/// modality_channels count (1 = gray, 3 = BGR, the same order as single images; to_chw turns
+/// each 3-channel group into RGB), resized to the first modality's size when they differ and
+/// merged into one Mat with sum(modality_channels) channels, which must equal `channels`
+/// (DataError naming the sample otherwise).
 cv::Mat load_image(const Sample& sample, int channels);
 
 }  // namespace fer::data

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "fer/config/config.hpp"
 #include "fer/data/dataset.hpp"
 
 namespace fer::data {
@@ -27,6 +28,32 @@ Dataset load_ck_plus_h5(const std::string& path);
 /// sorted by name; images decoded lazily. Ids are "<class>/<file>".
 Dataset load_image_folder(const std::string& root);
 
+/// Paired visible + infrared folders (formats paired_folder, viri, nvie), read with
+/// cfg.path, cfg.format, cfg.paired and cfg.subject_pattern. Layouts
+/// ROOT/<modality>/<class>/<file> (modality_first) and ROOT/<class>/<modality>/<file>
+/// (class_first), detected when paired.layout is "auto". Files of a class are paired by stem, or
+/// by group 1 of the modality's paired.stem_patterns regex (searched in the stem). Samples are
+/// sorted by class, then key; ids are "<class>/<key>". With paired.use "all" each sample has
+/// modality_paths / modality_channels (load_image stacks them); with one modality name it is an
+/// ordinary single-file sample of that modality. DataErrors (listing up to 10 files and a
+/// count): unpaired files (paired.unpaired "error"; "drop" drops them with a warning), a key in
+/// different classes in the two modalities, a missing modality folder, a class in one modality
+/// only, two files with the same key, a subject_pattern that does not match.
+Dataset load_paired_folder(const config::DataConfig& cfg);
+
+/// True for the formats read by load_paired_folder (paired_folder, viri, nvie).
+bool is_paired_format(const std::string& format);
+
+/// Channels of each stacked modality of the data a config describes: data.paired.channels for a
+/// paired format with paired.use "all", else {} (one ordinary image). Pass it to
+/// augment::Pipeline::set_modality_channels.
+std::vector<int> modality_channels(const config::DataConfig& cfg);
+
+/// Sets each sample's subject to group 1 of `pattern` searched in its file name (the first
+/// modality's file name for paired samples, then the others). DataError naming the pattern when
+/// it matches no file, or when some files do not match (listing them). No-op for "".
+void assign_subjects(Dataset& ds, const std::string& pattern);
+
 /// Element type of write_h5_array.
 enum class H5Type { kUInt8, kInt32, kInt64, kFloat32 };
 
@@ -40,14 +67,19 @@ void write_h5_array(const std::string& path, const std::string& name, H5Type typ
 struct DatasetFormat {
   std::string name;         ///< config value of data.format
   std::string description;  ///< one line for `fer list datasets`
-  std::function<Dataset(const std::string&)> load;
+  std::function<Dataset(const std::string&)> load;  ///< from a path alone (paired: default data.paired)
+  /// Loader that reads the whole data section (paired formats); empty for the others.
+  std::function<Dataset(const config::DataConfig&)> load_config;
 };
 
 /// The built-in formats, in a fixed order.
 const std::vector<DatasetFormat>& dataset_formats();
 
 /// Loads `path` with the format `name`; an unknown name is a ConfigError listing the known ones.
+/// Paired formats get the default data.paired settings.
 Dataset load_dataset(const std::string& name, const std::string& path);
+/// Loads cfg.path with cfg.format, passing the whole data section to formats that use it.
+Dataset load_dataset(const config::DataConfig& cfg);
 
 /// Applies a label map (source class -> new class; classes not in a non-empty map are dropped)
 /// and then keeps only `classes` in that order (empty = keep all, new names in first-seen

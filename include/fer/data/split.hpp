@@ -18,7 +18,9 @@ struct Split {
   std::string selection = "val";        ///< "val", or "test" under the seed protocol
 };
 
-/// Builds the split the config asks for. Throws ConfigError/DataError on impossible requests
+/// Builds the split the config asks for. With the "ratio" scheme and a subject on every sample
+/// (data.subject_pattern), whole subjects go to train / val / test (subject_partition), so no
+/// subject is on two sides; without subjects the split is the per-sample one. Throws ConfigError/DataError on impossible requests
 /// (empty split, fold out of range, unknown usage name, ...).
 Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
 
@@ -38,6 +40,13 @@ std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>&
                                                       const std::vector<int>& labels,
                                                       const std::vector<double>& fractions,
                                                       uint64_t seed, bool stratified = true);
+
+/// Partition of all samples of `ds` (each must have a subject) into fractions.size() parts by
+/// whole subjects: subjects in a seeded order, largest first, each to the part whose per-class
+/// deficit it fills best (per-class only when `stratified`), every part with a positive
+/// fraction getting at least one subject while there are enough. Parts sorted; deterministic.
+std::vector<std::vector<size_t>> subject_partition(const Dataset& ds, const std::vector<double>& fractions,
+                                                   uint64_t seed, bool stratified = true);
 
 /// {"scheme":..., "selection":..., "train":[ids], "val":[ids], "test":[ids]}.
 nlohmann::json split_to_json(const Split& split, const Dataset& ds);
