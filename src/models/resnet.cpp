@@ -1,6 +1,9 @@
 // ResNet-18 (He et al. 2016) with the module names of torchvision's resnet18, so weights map
 // one to one. Stem: 7x7/2 + max-pool (224 px inputs) or 3x3/1 without pool (48 px faces).
-// Optional squeeze-and-excitation (Hu et al. 2018) after the second conv of each block.
+// Optional squeeze-and-excitation (Hu et al. 2018) after the second conv of each block,
+// optional attention gate on the pooled features and the visible/infrared paper's MLP heads.
+// Also the model registry and create_model (the fusion models live in fusion.cpp).
+#include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -8,8 +11,10 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
-#include <torch/nn/init.h>
 
+#include <numeric>
+
+#include "backbone.hpp"
 #include "fer/core/error.hpp"
 #include "fer/models/model.hpp"
 #include "fer/models/registry.hpp"
@@ -17,128 +22,210 @@
 namespace fer::models {
 namespace nn = torch::nn;
 
-namespace {
+namespace detail {
 
+namespace {
 nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
 }
-
-/// Channel attention: x * sigmoid(W2 relu(W1 avgpool(x))).
-class SqueezeExcitationImpl : public nn::Module {
- public:
-  SqueezeExcitationImpl(int64_t channels, int64_t reduction) {
-    const int64_t hidden = std::max<int64_t>(1, channels / reduction);
-    fc1 = register_module("fc1", nn::Linear(channels, hidden));
-    fc2 = register_module("fc2", nn::Linear(hidden, channels));
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto s = x.mean({2, 3});
-    s = torch::sigmoid(fc2->forward(torch::relu(fc1->forward(s))));
-    return x * s.unsqueeze(-1).unsqueeze(-1);
-  }
-  nn::Linear fc1{nullptr}, fc2{nullptr};
-};
-TORCH_MODULE(SqueezeExcitation);
-
-class BasicBlockImpl : public nn::Module {
- public:
-  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, bool se, int64_t se_reduction) {
-    conv1 = register_module("conv1", conv3x3(in, out, stride));
-    bn1 = register_module("bn1", nn::BatchNorm2d(out));
-    conv2 = register_module("conv2", conv3x3(out, out, 1));
-    bn2 = register_module("bn2", nn::BatchNorm2d(out));
-    if (se) this->se = register_module("se", SqueezeExcitation(out, se_reduction));
-    if (stride != 1 || in != out) {
-      downsample = register_module(
-          "downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
-                                       nn::BatchNorm2d(out)));
-    }
-  }
-  torch::Tensor forward(const torch::Tensor& x) {
-    auto out = torch::relu(bn1->forward(conv1->forward(x)));
-    out = bn2->forward(conv2->forward(out));
-    if (se) out = se->forward(out);
-    auto identity = downsample ? downsample->forward(x) : x;
-    return torch::relu(out + identity);
-  }
-  nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-  SqueezeExcitation se{nullptr};
-  nn::Sequential downsample{nullptr};
-};
-TORCH_MODULE(BasicBlock);
-
-class ResNet18 : public Classifier {
- public:
-  ResNet18(const config::ModelConfig& cfg, const InputSpec& in) {
-    const int64_t w = cfg.width;
-    std::string stem = cfg.stem;
-    if (stem == "auto") stem = in.size < 112 ? "3x3" : "7x7";
-    small_stem_ = stem == "3x3";
-    conv1 = register_module(
-        "conv1", small_stem_ ? nn::Conv2d(nn::Conv2dOptions(in.channels, w, 3).stride(1).padding(1).bias(false))
-                             : nn::Conv2d(nn::Conv2dOptions(in.channels, w, 7).stride(2).padding(3).bias(false)));
-    bn1 = register_module("bn1", nn::BatchNorm2d(w));
-    int64_t ch = w;
-    auto make_layer = [&](int64_t out, int64_t stride) {
-      nn::Sequential layer;
-      layer->push_back(BasicBlock(ch, out, stride, cfg.se, cfg.se_reduction));
-      layer->push_back(BasicBlock(out, out, 1, cfg.se, cfg.se_reduction));
-      ch = out;
-      return layer;
-    };
-    layer1 = register_module("layer1", make_layer(w, 1));
-    layer2 = register_module("layer2", make_layer(2 * w, 2));
-    layer3 = register_module("layer3", make_layer(4 * w, 2));
-    layer4 = register_module("layer4", make_layer(8 * w, 2));
-    dropout = register_module("dropout", nn::Dropout(cfg.dropout));
-    fc = register_module("fc", nn::Linear(8 * w, in.num_classes));
-    // torchvision's initialisation: Kaiming normal (fan_out) for convs, BN weight 1 bias 0.
-    for (auto& m : modules(/*include_self=*/false)) {
-      if (auto* c = m->as<nn::Conv2d>()) {
-        nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-      } else if (auto* b = m->as<nn::BatchNorm2d>()) {
-        nn::init::ones_(b->weight);
-        nn::init::zeros_(b->bias);
-      }
-    }
-  }
-
-  torch::Tensor forward(torch::Tensor x) override {
-    x = torch::relu(bn1->forward(conv1->forward(x)));
-    if (!small_stem_) x = torch::max_pool2d(x, 3, 2, 1);
-    x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-    return fc->forward(dropout->forward(x));
-  }
-
- private:
-  bool small_stem_ = true;
-  nn::Conv2d conv1{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
-  nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
-  nn::Dropout dropout{nullptr};
-  nn::Linear fc{nullptr};
-};
-
 }  // namespace
+
+SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t reduction) {
+  const int64_t hidden = std::max<int64_t>(1, channels / reduction);
+  fc1 = register_module("fc1", nn::Linear(channels, hidden));
+  fc2 = register_module("fc2", nn::Linear(hidden, channels));
+}
+
+torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
+  auto s = x.mean({2, 3});
+  s = torch::sigmoid(fc2->forward(torch::relu(fc1->forward(s))));
+  return x * s.unsqueeze(-1).unsqueeze(-1);
+}
+
+BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, bool se, int64_t se_reduction) {
+  conv1 = register_module("conv1", conv3x3(in, out, stride));
+  bn1 = register_module("bn1", nn::BatchNorm2d(out));
+  conv2 = register_module("conv2", conv3x3(out, out, 1));
+  bn2 = register_module("bn2", nn::BatchNorm2d(out));
+  if (se) this->se = register_module("se", SqueezeExcitation(out, se_reduction));
+  if (stride != 1 || in != out) {
+    downsample = register_module(
+        "downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                     nn::BatchNorm2d(out)));
+  }
+}
+
+torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
+  auto out = torch::relu(bn1->forward(conv1->forward(x)));
+  out = bn2->forward(conv2->forward(out));
+  if (se) out = se->forward(out);
+  auto identity = downsample ? downsample->forward(x) : x;
+  return torch::relu(out + identity);
+}
+
+FeatureGateImpl::FeatureGateImpl(int64_t features) { fc = register_module("fc", nn::Linear(features, features)); }
+
+torch::Tensor FeatureGateImpl::forward(const torch::Tensor& x) { return x * torch::sigmoid(fc->forward(x * x)); }
+
+nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int64_t num_classes) {
+  constexpr int64_t hidden = 256;
+  nn::Sequential s;
+  if (kind == "visible") {
+    s->push_back(nn::Dropout(0.4));
+    s->push_back(nn::Linear(in_features, hidden));
+    s->push_back(nn::Dropout(0.4));
+    s->push_back(nn::Linear(hidden, num_classes));
+    return s;
+  }
+  double p_in = 0, p_hidden = 0;
+  if (kind == "infrared") {
+    p_in = 0.7;
+    p_hidden = 0.8;
+  } else if (kind == "fused") {
+    p_in = 0.2;
+    p_hidden = 0.2;
+  } else {
+    throw ConfigError(fmt::format("/model/head: unknown head \"{}\"; known: linear, visible, infrared", kind));
+  }
+  s->push_back(nn::Dropout(p_in));
+  s->push_back(nn::Linear(in_features, hidden));
+  s->push_back(nn::ReLU());
+  s->push_back(nn::BatchNorm1d(hidden));
+  s->push_back(nn::Dropout(p_hidden));
+  s->push_back(nn::Linear(hidden, num_classes));
+  return s;
+}
+
+ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int num_classes) {
+  const int64_t w = cfg.width;
+  std::string stem = cfg.stem;
+  if (stem == "auto") stem = size < 112 ? "3x3" : "7x7";
+  small_stem_ = stem == "3x3";
+  conv1 = register_module(
+      "conv1", small_stem_ ? nn::Conv2d(nn::Conv2dOptions(channels, w, 3).stride(1).padding(1).bias(false))
+                           : nn::Conv2d(nn::Conv2dOptions(channels, w, 7).stride(2).padding(3).bias(false)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(w));
+  int64_t ch = w;
+  auto make_layer = [&](int64_t out, int64_t stride) {
+    nn::Sequential layer;
+    layer->push_back(BasicBlock(ch, out, stride, cfg.se, cfg.se_reduction));
+    layer->push_back(BasicBlock(out, out, 1, cfg.se, cfg.se_reduction));
+    ch = out;
+    return layer;
+  };
+  layer1 = register_module("layer1", make_layer(w, 1));
+  layer2 = register_module("layer2", make_layer(2 * w, 2));
+  layer3 = register_module("layer3", make_layer(4 * w, 2));
+  layer4 = register_module("layer4", make_layer(8 * w, 2));
+  feature_dim_ = 8 * w;
+  if (cfg.feature_gate) gate = register_module("gate", FeatureGate(feature_dim_));
+  // The default (linear head, no gate) registers and initialises exactly as before the gate and
+  // paper heads existed, so fixed-seed results and old checkpoints are unchanged.
+  linear_head_ = cfg.head == "linear";
+  if (num_classes > 0) {
+    if (linear_head_) {
+      dropout = register_module("dropout", nn::Dropout(cfg.dropout));
+      fc = register_module("fc", nn::Linear(feature_dim_, num_classes));
+    } else {
+      head = register_module("head", make_paper_head(cfg.head, feature_dim_, num_classes));
+    }
+  }
+  // torchvision's initialisation: Kaiming normal (fan_out) for convs, BN weight 1 bias 0.
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* c = m->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* b = m->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(b->weight);
+      nn::init::zeros_(b->bias);
+    }
+  }
+}
+
+torch::Tensor ResNet18::features(torch::Tensor x) {
+  x = torch::relu(bn1->forward(conv1->forward(x)));
+  if (!small_stem_) x = torch::max_pool2d(x, 3, 2, 1);
+  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  if (gate) x = gate->forward(x);
+  return x;
+}
+
+torch::Tensor ResNet18::forward(torch::Tensor x) {
+  x = features(std::move(x));
+  if (fc) return fc->forward(dropout->forward(x));
+  if (head) return head->forward(x);
+  return x;  // headless stream: pooled features
+}
+
+}  // namespace detail
 
 const std::vector<ModelInfo>& model_infos() {
   static const std::vector<ModelInfo> infos = {
       {"resnet18",
        "ResNet-18 (torchvision layout); 3x3 stride-1 stem for 48 px faces, 7x7 stem for 224 px; optional SE"},
+      {"fusion_early", "visible + infrared stacked as input channels of one ResNet-18 (paired data)"},
+      {"fusion_feature",
+       "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head"},
+      {"fusion_late", "two ResNet-18 classifiers (visible, infrared); logits averaged or learned-weighted"},
   };
   return infos;
 }
 
 std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const InputSpec& in) {
-  FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError, "model input must have 1 or 3 channels, got {}",
-            in.channels);
   FER_CHECK(in.num_classes >= 2, DataError, "a classifier needs at least 2 classes, got {}", in.num_classes);
-  if (cfg.name == "resnet18") return std::make_shared<ResNet18>(cfg, in);
-  std::string known;
-  for (const auto& m : model_infos()) known += (known.empty() ? "" : ", ") + m.name;
-  throw ConfigError(fmt::format("/model/name: unknown model \"{}\"; known: {}", cfg.name, known));
+  bool known_name = false;
+  for (const auto& m : model_infos()) known_name = known_name || m.name == cfg.name;
+  if (!known_name) {
+    std::string known;
+    for (const auto& m : model_infos()) known += (known.empty() ? "" : ", ") + m.name;
+    throw ConfigError(fmt::format("/model/name: unknown model \"{}\"; known: {}", cfg.name, known));
+  }
+  FER_CHECK(cfg.head == "linear" || cfg.head == "visible" || cfg.head == "infrared", ConfigError,
+            "/model/head: unknown head \"{}\"; known: linear, visible, infrared", cfg.head);
+  FER_CHECK(cfg.width >= 1, ConfigError, "/model/width: must be at least 1, got {}", cfg.width);
+
+  const auto& mc = in.modality_channels;
+  const int stacked = std::accumulate(mc.begin(), mc.end(), 0);
+  const auto mc_str = [&] {
+    std::string s;
+    for (int c : mc) s += (s.empty() ? "" : ", ") + std::to_string(c);
+    return "[" + s + "]";
+  };
+  if (!mc.empty()) {
+    for (int c : mc) {
+      FER_CHECK(c >= 1 && c <= 8, ConfigError, "/model/name: {}: each modality needs 1 to 8 channels, got {}",
+                cfg.name, mc_str());
+    }
+    FER_CHECK(stacked == in.channels, ConfigError,
+              "/model/name: {}: the modalities' channels {} sum to {}, but the input has {} channels", cfg.name,
+              mc_str(), stacked, in.channels);
+  }
+
+  if (cfg.name == "resnet18") {
+    if (mc.empty()) {
+      FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError, "model input must have 1 or 3 channels, got {}",
+                in.channels);
+    } else {
+      FER_CHECK(in.channels >= 1 && in.channels <= 8, ConfigError,
+                "model input must have 1 to 8 stacked channels, got {}", in.channels);
+    }
+    return std::make_shared<detail::ResNet18>(cfg, in.channels, in.size, in.num_classes);
+  }
+
+  // Fusion models: paired input [N, C0 + C1, H, W], modality 0's channels first.
+  FER_CHECK(mc.size() == 2, ConfigError,
+            "/model/name: {} needs paired data (data.format paired_folder/viri/nvie with data.paired.use \"all\"): "
+            "two modalities stacked as channels; got {}",
+            cfg.name, mc.empty() ? std::string("a single image") : fmt::format("{} modalities", mc.size()));
+  if (cfg.name == "fusion_early") return std::make_shared<detail::ResNet18>(cfg, in.channels, in.size, in.num_classes);
+  if (cfg.name == "fusion_feature") {
+    FER_CHECK(cfg.fusion_features == "concat" || cfg.fusion_features == "interleave", ConfigError,
+              "/model/fusion_features: unknown value \"{}\"; known: concat, interleave", cfg.fusion_features);
+    return detail::make_fusion_feature(cfg, in);
+  }
+  FER_CHECK(cfg.late_combine == "mean" || cfg.late_combine == "learned", ConfigError,
+            "/model/late_combine: unknown value \"{}\"; known: mean, learned", cfg.late_combine);
+  return detail::make_fusion_late(cfg, in);
 }
 
 }  // namespace fer::models

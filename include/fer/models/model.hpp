@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fer/config/config.hpp"
@@ -21,12 +22,21 @@ class Classifier : public torch::nn::Module {
 
 /// Shape of the data a model is built for.
 struct InputSpec {
-  int channels = 3;  ///< 1 or 3
+  InputSpec() = default;
+  /// {channels, size, num_classes} or, for paired input, {channels, size, num_classes, {3, 1}}.
+  InputSpec(int c, int s, int n, std::vector<int> modalities = {})
+      : channels(c), size(s), num_classes(n), modality_channels(std::move(modalities)) {}
+  int channels = 3;  ///< 1 or 3 (one image); 1..8 stacked (paired input)
   int size = 48;     ///< side of the (cropped) input
   int num_classes = 7;
+  std::vector<int> modality_channels;  ///< paired input: channels of each modality, stacked in this order (sum == channels); empty = one image
 };
 
 /// Builds the model named cfg.name; an unknown name is a ConfigError listing the known ones.
+/// The fusion models (fusion_early, fusion_feature, fusion_late) need two modality_channels
+/// summing to channels; their streams are named "stream0." / "stream1." (fusion_feature,
+/// fusion_late), each with the parameter names of a standalone resnet18 (fusion_feature's
+/// streams without the head). A ConfigError names the /model/... key at fault.
 std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const InputSpec& in);
 
 /// Result of loading named tensors into a module.

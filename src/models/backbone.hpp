@@ -1,0 +1,84 @@
+#pragma once
+// Internal to src/models: the ResNet-18 building blocks shared by the single-stream model
+// (resnet.cpp) and the visible + infrared fusion models (fusion.cpp).
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+
+#include <memory>
+#include <string>
+
+#include "fer/config/config.hpp"
+#include "fer/models/model.hpp"
+
+namespace fer::models::detail {
+
+/// Channel attention: x * sigmoid(W2 relu(W1 avgpool(x))).
+class SqueezeExcitationImpl : public torch::nn::Module {
+ public:
+  SqueezeExcitationImpl(int64_t channels, int64_t reduction);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(SqueezeExcitation);
+
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, bool se, int64_t se_reduction);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  SqueezeExcitation se{nullptr};
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+/// Attention gate on pooled features (visible/infrared paper): x * sigmoid(fc(x * x)),
+/// fc a square Linear layer. Parameters: fc.weight, fc.bias.
+class FeatureGateImpl : public torch::nn::Module {
+ public:
+  explicit FeatureGateImpl(int64_t features);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(FeatureGate);
+
+/// The paper's MLP heads, ending in a Linear layer (logits, no dropout or softmax after it).
+///   visible:  Dropout(0.4) Linear(in,256) Dropout(0.4) Linear(256,C)
+///   infrared: Dropout(0.7) Linear(in,256) ReLU BatchNorm1d(256) Dropout(0.8) Linear(256,C)
+///   fused:    Dropout(0.2) Linear(in,256) ReLU BatchNorm1d(256) Dropout(0.2) Linear(256,C)
+torch::nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int64_t num_classes);
+
+/// ResNet-18 with torchvision's module names (conv1, bn1, layer1..4, fc), optional feature
+/// gate ("gate") on the pooled features and a head chosen by cfg.head:
+///   linear:           dropout (cfg.dropout) + fc            (torchvision names)
+///   visible/infrared: "head", a Sequential from make_paper_head
+/// With num_classes == 0 there is no head and forward returns the (gated) pooled features,
+/// [N, feature_dim()]: the backbone of a feature-fusion stream.
+class ResNet18 : public Classifier {
+ public:
+  ResNet18(const config::ModelConfig& cfg, int channels, int size, int num_classes);
+  torch::Tensor features(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x) override;
+  int64_t feature_dim() const { return feature_dim_; }
+
+ private:
+  bool small_stem_ = true;
+  bool linear_head_ = true;
+  int64_t feature_dim_ = 0;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  FeatureGate gate{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear fc{nullptr};
+  torch::nn::Sequential head{nullptr};
+};
+
+/// fusion_feature / fusion_late (fusion.cpp); the input spec is already validated.
+std::shared_ptr<Classifier> make_fusion_feature(const config::ModelConfig& cfg, const InputSpec& in);
+std::shared_ptr<Classifier> make_fusion_late(const config::ModelConfig& cfg, const InputSpec& in);
+
+}  // namespace fer::models::detail
