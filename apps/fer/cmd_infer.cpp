@@ -306,6 +306,10 @@ Runner add_infer(CLI::App& app) {
     train::configure_threads(o->threads);
     infer::Predictor predictor(infer::resolve_checkpoint(o->run, o->checkpoint), o->device);
     const auto& classes = predictor.class_names();
+    FER_CHECK(predictor.config().preprocess.channels <= 3, UsageError,
+              "{}: a model over stacked visible + infrared images ({} channels); fer infer reads one image per face "
+              "and cannot feed it yet: evaluate it with fer eval --run on its paired dataset",
+              o->run, predictor.config().preprocess.channels);
 
     // The checkpoint's face settings (how its training faces were aligned), with overrides.
     config::FaceConfig fc = predictor.config().face;

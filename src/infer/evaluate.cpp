@@ -8,6 +8,7 @@
 
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/data/loaders.hpp"
 #include "fer/data/prepare.hpp"
 #include "fer/eval/plots.hpp"
 #include "fer/infer/predictor.hpp"
@@ -50,9 +51,10 @@ EvalResult evaluate_run(const EvalRequest& req) {
   FER_CHECK(!idx.empty(), DataError, "{}: the {} split is empty", split_path, req.split);
   const bool ten_crop = req.tta == "config" ? cfg.eval.ten_crop : req.tta == "ten_crop";
 
-  augment::Pipeline pipeline(cfg.preprocess, cfg.augment);
+  augment::Pipeline pipeline(cfg.preprocess, cfg.augment, data::modality_channels(cfg.data));
   auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(),
-                                                static_cast<int>(ds.class_names.size())});
+                                                static_cast<int>(ds.class_names.size()),
+                                                data::modality_channels(cfg.data)});
   train::load_checkpoint(ckpt, *model, nullptr, false);
   const torch::Device device(train::resolve_device(req.device));
   model->to(device);

@@ -6,6 +6,7 @@
 
 #include "fer/augment/transforms.hpp"
 #include "fer/data/dataset.hpp"
+#include "fer/data/loaders.hpp"
 #include "fer/core/error.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
@@ -46,9 +47,10 @@ Predictor::Predictor(const std::string& checkpoint_path, const std::string& devi
     throw DataError(fmt::format("{}: incomplete checkpoint record: {}", checkpoint_path, e.what()));
   }
   d.device = torch::Device(train::resolve_device(device));
-  d.pipeline = std::make_unique<augment::Pipeline>(d.cfg.preprocess, d.cfg.augment);
+  const std::vector<int> modalities = data::modality_channels(d.cfg.data);
+  d.pipeline = std::make_unique<augment::Pipeline>(d.cfg.preprocess, d.cfg.augment, modalities);
   d.model = models::create_model(d.cfg.model, {d.cfg.preprocess.channels, d.pipeline->output_size(),
-                                               static_cast<int>(d.classes.size())});
+                                               static_cast<int>(d.classes.size()), modalities});
   train::load_checkpoint(checkpoint_path, *d.model, nullptr, /*restore_rng=*/false);
   d.model->to(d.device);
   d.model->eval();

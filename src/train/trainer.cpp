@@ -14,6 +14,7 @@
 #include "fer/core/rng.hpp"
 #include "fer/core/version.hpp"
 #include "fer/data/loader.hpp"
+#include "fer/data/loaders.hpp"
 #include "fer/data/prepare.hpp"
 #include "fer/eval/metrics.hpp"
 #include "fer/eval/plots.hpp"
@@ -224,11 +225,12 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                  "test numbers of this run are optimistically biased");
   }
 
-  augment::Pipeline pipeline(cfg.preprocess, cfg.augment);
+  augment::Pipeline pipeline(cfg.preprocess, cfg.augment, data::modality_channels(cfg.data));
 
   // ---- model and optimiser ----
   torch::manual_seed(derive_seed(cfg.seed, Stream::kInit));
-  auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes});
+  auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes,
+                                                   data::modality_channels(cfg.data)});
   model->to(device);
   auto optimizer = make_optimizer(cfg.train, model->parameters());
   int64_t n_params = 0;
