@@ -8,10 +8,12 @@
 //   fusion_feature: two headless streams (backbone + optional gate), pooled features combined
 //     by concat [f0, f1] or interleave [f0[0], f1[0], f0[1], f1[1], ...], then a fused head:
 //     head "linear": dropout (model.dropout) + fc Linear(2F, C);
-//     head "visible"/"infrared": the paper's fused MLP ("head", see make_paper_head).
-//   fusion_late: two complete classifiers, both with model.head (the heads are not paired
-//     visible/infrared: the same head type on both streams), logits combined by the mean or
-//     "learned": softmax over two learned scalars ("late_logit_weights", initialised equal).
+//     head "visible"/"infrared"/"fused": the paper's fused MLP ("head", see make_paper_head).
+//   fusion_late: two complete classifiers, logits combined by the mean or "learned": softmax
+//     over two learned scalars ("late_logit_weights", initialised equal). Head "linear": both
+//     streams have torchvision's fc; any paper head (visible, infrared, fused): stream 0 gets the
+//     visible head and stream 1 the infrared head, as the single-modality models of the paper
+//     have, so both can be initialised from those models' checkpoints (model.init_streams).
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 
@@ -63,8 +65,13 @@ class FusionLate : public Classifier {
  public:
   FusionLate(const config::ModelConfig& cfg, const InputSpec& in)
       : c0_(in.modality_channels.at(0)), c1_(in.modality_channels.at(1)), learned_(cfg.late_combine == "learned") {
-    stream0 = register_module("stream0", std::make_shared<ResNet18>(cfg, c0_, in.size, in.num_classes));
-    stream1 = register_module("stream1", std::make_shared<ResNet18>(cfg, c1_, in.size, in.num_classes));
+    config::ModelConfig cfg0 = cfg, cfg1 = cfg;
+    if (cfg.head != "linear") {
+      cfg0.head = "visible";
+      cfg1.head = "infrared";
+    }
+    stream0 = register_module("stream0", std::make_shared<ResNet18>(cfg0, c0_, in.size, in.num_classes));
+    stream1 = register_module("stream1", std::make_shared<ResNet18>(cfg1, c1_, in.size, in.num_classes));
     if (learned_) late_logit_weights = register_parameter("late_logit_weights", torch::zeros({2}));
   }
 

@@ -85,7 +85,7 @@ nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int
     p_in = 0.2;
     p_hidden = 0.2;
   } else {
-    throw ConfigError(fmt::format("/model/head: unknown head \"{}\"; known: linear, visible, infrared", kind));
+    throw ConfigError(fmt::format("/model/head: unknown head \"{}\"; known: linear, visible, infrared, fused", kind));
   }
   s->push_back(nn::Dropout(p_in));
   s->push_back(nn::Linear(in_features, hidden));
@@ -180,8 +180,8 @@ std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const I
     for (const auto& m : model_infos()) known += (known.empty() ? "" : ", ") + m.name;
     throw ConfigError(fmt::format("/model/name: unknown model \"{}\"; known: {}", cfg.name, known));
   }
-  FER_CHECK(cfg.head == "linear" || cfg.head == "visible" || cfg.head == "infrared", ConfigError,
-            "/model/head: unknown head \"{}\"; known: linear, visible, infrared", cfg.head);
+  FER_CHECK(cfg.head == "linear" || cfg.head == "visible" || cfg.head == "infrared" || cfg.head == "fused",
+            ConfigError, "/model/head: unknown head \"{}\"; known: linear, visible, infrared, fused", cfg.head);
   FER_CHECK(cfg.width >= 1, ConfigError, "/model/width: must be at least 1, got {}", cfg.width);
 
   const auto& mc = in.modality_channels;

@@ -211,6 +211,8 @@ TEST(Fusion, StreamsHaveStandaloneResNetNamesUnderAPrefix) {
       for (const auto& [prefix, channels] : std::vector<std::pair<std::string, int>>{{"stream0.", 3}, {"stream1.", 1}}) {
         ModelConfig single_cfg = mc;
         single_cfg.name = "resnet18";
+        // fusion_late with a paper head: the visible head on stream 0, the infrared one on stream 1.
+        if (name == "fusion_late" && head != "linear") single_cfg.head = channels == 3 ? "visible" : "infrared";
         auto single = create_model(single_cfg, {channels, 16, 4});
         std::map<std::string, torch::Tensor> prefixed;
         int in_backbone = 0;
@@ -372,22 +374,30 @@ TEST(Fusion, PaperHeadsHaveTheSpecifiedLayersAndEndInALinearLayer) {
     mc.head = "infrared";
     auto net = create_model(mc, {1, 16, C});
     check_mlp(*net, F, 0.7, 0.8);
+    mc.head = "fused";  // the fused MLP on a single stream
+    check_mlp(*create_model(mc, {1, 16, C}), F, 0.2, 0.2);
   }
-  for (const std::string head : {"visible", "infrared"}) {
+  for (const std::string head : {"visible", "infrared", "fused"}) {
     ModelConfig mc = tiny("fusion_feature", width);
     mc.head = head;
     auto net = create_model(mc, paired(16, C));
     check_mlp(*net, 2 * F, 0.2, 0.2);  // the paper's fused head
   }
   {
-    // fusion_late: both streams get model.head.
-    ModelConfig mc = tiny("fusion_late", width);
-    mc.head = "infrared";
-    auto net = create_model(mc, paired(16, C));
-    for (const std::string s : {"stream0", "stream1"}) {
-      auto stream = std::dynamic_pointer_cast<Classifier>(child(*net, s));
-      ASSERT_TRUE(stream);
-      check_mlp(*stream, F, 0.7, 0.8);
+    // fusion_late with any paper head: the visible head on stream 0, the infrared head on stream 1.
+    for (const std::string head : {"visible", "infrared", "fused"}) {
+      SCOPED_TRACE(head);
+      ModelConfig mc = tiny("fusion_late", width);
+      mc.head = head;
+      auto net = create_model(mc, paired(16, C));
+      auto s0 = std::dynamic_pointer_cast<Classifier>(child(*net, "stream0"));
+      auto s1 = std::dynamic_pointer_cast<Classifier>(child(*net, "stream1"));
+      ASSERT_TRUE(s0 && s1);
+      auto L = head_layers(*s0);
+      ASSERT_EQ(L.size(), 4u);
+      EXPECT_DOUBLE_EQ(dropout_p(L[0]), 0.4);
+      EXPECT_EQ(linear_shape(L[3]), (std::pair<int64_t, int64_t>(256, C)));
+      check_mlp(*s1, F, 0.7, 0.8);
     }
   }
   {
