@@ -1,6 +1,6 @@
 // fer infer: faces in photos, folders, video files and cameras -> detection, landmarks,
 // alignment (as in training), classification; table / JSON lines / CSV, annotated copies,
-// a live window.
+// a live window. Fused visible + infrared models take pairs of face crops instead (infer_paired.cpp).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/highgui.hpp>
@@ -19,6 +19,8 @@
 #include <set>
 
 #include "commands.hpp"
+#include "infer_output.hpp"
+#include "infer_paired.hpp"
 #include "fer/core/error.hpp"
 #include "fer/face/face.hpp"
 #include "fer/infer/analyzer.hpp"
@@ -79,25 +81,16 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, std::v
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 double round1(double v) { return std::round(v * 10.0) / 10.0; }
 
-/// Where results go: a table on stdout, and/or JSON lines, and/or CSV (files written to
-/// "<name>.partial" and renamed at the end, so an interrupted run never leaves a half file
-/// under the real name).
+/// Where results go: a table on stdout, and/or JSON lines, and/or CSV (see OutputFile).
 class Sink {
  public:
   Sink(std::vector<std::string> classes, bool geometry) : classes_(std::move(classes)), geometry_(geometry) {}
 
-  void open_json(const std::string& path) { json_ = open(path, json_file_, json_tmp_, json_final_); }
+  void open_json(const std::string& path) { json_ = json_file_.open(path); }
   void open_csv(const std::string& path) {
-    csv_ = open(path, csv_file_, csv_tmp_, csv_final_);
+    csv_ = csv_file_.open(path);
     *csv_ << "source,frame,time,face,id,x,y,w,h,confidence,aligned,class,prob";
     for (const auto& c : classes_) *csv_ << "," << csv_field("p_" + c);
     if (geometry_) *csv_ << ",eye_width,nose_length,mouth_width";
@@ -183,35 +176,19 @@ class Sink {
   }
 
   void finish() {
-    close(json_file_, json_tmp_, json_final_);
-    close(csv_file_, csv_tmp_, csv_final_);
+    json_file_.close();
+    csv_file_.close();
     std::cout.flush();
   }
 
  private:
-  static std::ostream* open(const std::string& path, std::ofstream& file, std::string& tmp, std::string& final_name) {
-    if (path.empty() || path == "-") return &std::cout;
-    tmp = path + ".partial";
-    final_name = path;
-    file.open(tmp);
-    FER_CHECK(file.good(), IoError, "{}: cannot open for writing", path);
-    return &file;
-  }
-  static void close(std::ofstream& file, const std::string& tmp, const std::string& final_name) {
-    if (!file.is_open()) return;
-    file.close();
-    FER_CHECK(!file.fail(), IoError, "{}: write failed", tmp);
-    fs::rename(tmp, final_name);
-  }
-
   std::vector<std::string> classes_;
   bool geometry_ = false;
   bool table_ = false;
   bool header_done_ = false;
   std::ostream* json_ = nullptr;
   std::ostream* csv_ = nullptr;
-  std::ofstream json_file_, csv_file_;
-  std::string json_tmp_, json_final_, csv_tmp_, csv_final_;
+  OutputFile json_file_, csv_file_;
 };
 
 /// Unique output names in one folder ("photo.png", "photo_2.png", ...).
@@ -240,9 +217,17 @@ std::vector<face::OverlayFace> overlays(const std::vector<infer::FaceResult>& re
 Runner add_infer(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "infer", "Find, align and classify faces in images, folders, videos or a camera with a trained model");
+  sub->footer(
+      "Fused visible + infrared models (paired data, data.paired.use \"all\"): give each sample's images with "
+      "--pair A,B in the model's modality order (data.paired.modalities, e.g. --pair v.png,ir.png; one side empty = "
+      "that image is missing), or folders ROOT/<modality>/[<class>/]<image> paired like the training data. Paired "
+      "inputs are face crops and are used whole: no face detection or alignment. A sample with one image missing is "
+      "classified by the fallback model of the present modality (--fallback MODALITY=RUN or the run's "
+      "model.fallback), else it fails. Cameras, videos, --annotate, --crops, --show, --geometry-scores and the face "
+      "options are for single-image models.");
   struct Opts {
     std::string run, checkpoint = "best", device = "auto", json, csv, annotate, crops;
-    std::vector<std::string> inputs;
+    std::vector<std::string> inputs, pairs, fallbacks;
     std::vector<int> cameras;
     bool ten_crop = false, show = false, geometry = false;
     int threads = 0, every = 1;
@@ -256,7 +241,16 @@ Runner add_infer(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   sub->add_option("-r,--run", o->run, "Run directory or checkpoint file (.pt)")->required();
   sub->add_option("--checkpoint", o->checkpoint, "best | last (with a run directory)")->capture_default_str();
-  sub->add_option("inputs", o->inputs, "Image files, video files or folders of them");
+  sub->add_option("inputs", o->inputs,
+                  "Image files, video files or folders of them (fused models: paired folders, see below)");
+  sub->add_option("--pair", o->pairs,
+                  "Fused models: one sample's files in the model's modality order, A,B (one side may be empty: a "
+                  "missing image); repeatable")
+      ->allow_extra_args(false);
+  sub->add_option("--fallback", o->fallbacks,
+                  "Fused models: MODALITY=RUN_OR_CHECKPOINT, a single-modality model for samples with only that "
+                  "modality's image (wins over the run's model.fallback); repeatable")
+      ->allow_extra_args(false);
   sub->add_option("--camera", o->cameras, "Camera index to read frames from (repeatable)");
   sub->add_option("--json", o->json, "JSON lines, one per face, to this file ('-' or nothing = stdout)")
       ->expected(0, 1)
@@ -290,9 +284,9 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
   auto* json_opt = sub->get_option("--json");
   auto* csv_opt = sub->get_option("--csv");
-  return [o, json_opt, csv_opt]() {
-    FER_CHECK(!o->inputs.empty() || !o->cameras.empty(), UsageError,
-              "fer infer: give image/video files or folders, or --camera N");
+  return [o, sub, json_opt, csv_opt]() {
+    FER_CHECK(!o->inputs.empty() || !o->cameras.empty() || !o->pairs.empty(), UsageError,
+              "fer infer: give image/video files or folders, --camera N, or (fused models) --pair A,B");
     const bool to_json = json_opt->count() > 0;
     const bool to_csv = csv_opt->count() > 0;
     FER_CHECK(!(to_json && to_csv && (o->json.empty() || o->json == "-") && (o->csv.empty() || o->csv == "-")),
@@ -306,10 +300,37 @@ Runner add_infer(CLI::App& app) {
     train::configure_threads(o->threads);
     infer::Predictor predictor(infer::resolve_checkpoint(o->run, o->checkpoint), o->device);
     const auto& classes = predictor.class_names();
-    FER_CHECK(predictor.config().preprocess.channels <= 3, UsageError,
-              "{}: a model over stacked visible + infrared images ({} channels); fer infer reads one image per face "
-              "and cannot feed it yet: evaluate it with fer eval --run on its paired dataset",
-              o->run, predictor.config().preprocess.channels);
+    if (is_fused_model(predictor.config())) {
+      std::vector<std::string> unsupported;
+      for (const char* name : {"--camera", "--annotate", "--crops", "--show", "--geometry-scores", "--every",
+                               "--max-frames", "--smooth", "--detector", "--align", "--upsample", "--min-confidence",
+                               "--min-face", "--landmark-model", "--mmod-model", "--haar-cascade"}) {
+        if (sub->get_option(name)->count() > 0) unsupported.push_back(name);
+      }
+      const auto& paired = predictor.config().data.paired;
+      FER_CHECK(unsupported.empty(), UsageError,
+                "{}: {} is a fused model of paired {} face crops, classified whole: give each sample's images with "
+                "--pair {} or paired folders ROOT/<modality>/[<class>/]<image>; {} {} for single-image models "
+                "(cameras, videos, face detection and overlays)",
+                o->run, predictor.config().model.name, fmt::join(paired.modalities, " + "),
+                fmt::join(paired.modalities, ","), fmt::join(unsupported, ", "),
+                unsupported.size() == 1 ? "is" : "are");
+      PairedInferOptions po;
+      po.pairs = o->pairs;
+      po.folders = o->inputs;
+      po.fallbacks = o->fallbacks;
+      po.device = o->device;
+      po.ten_crop = o->ten_crop;
+      po.to_json = to_json;
+      po.to_csv = to_csv;
+      po.json = o->json;
+      po.csv = o->csv;
+      return infer_paired(predictor, po);
+    }
+    FER_CHECK(o->pairs.empty() && o->fallbacks.empty(), UsageError,
+              "{}: --pair and --fallback are for fused visible + infrared models; this {} model takes one image "
+              "({} channel(s)): give image files or folders",
+              o->run, predictor.config().model.name, predictor.config().preprocess.channels);
 
     // The checkpoint's face settings (how its training faces were aligned), with overrides.
     config::FaceConfig fc = predictor.config().face;

@@ -24,6 +24,7 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxShownChars = 60;  // longer values are cut in error messages
 constexpr const char* kLabelMapPtr = "/data/label_map";
+constexpr const char* kFallbackPtr = "/model/fallback";
 
 // ---- JSON pointers ---------------------------------------------------------------------
 
@@ -549,7 +550,7 @@ const std::vector<std::string> kAlign = {"eyes", "box"};
 const std::vector<std::string> kPairedFormats = {"paired_folder", "viri", "nvie"};
 const std::vector<std::string> kLayouts = {"auto", "modality_first", "class_first"};
 const std::vector<std::string> kUnpaired = {"error", "drop"};
-const std::vector<std::string> kHeads = {"linear", "visible", "infrared"};
+const std::vector<std::string> kHeads = {"linear", "visible", "infrared", "fused"};
 const std::vector<std::string> kFusionFeatures = {"concat", "interleave"};
 const std::vector<std::string> kLateCombine = {"mean", "learned"};
 
@@ -767,7 +768,56 @@ void read_augment(ObjectReader r, AugmentConfig& a, int size) {
   r.finish();
 }
 
-void read_model(ObjectReader r, ModelConfig& m) {
+const std::vector<std::string> kStreamModels = {"fusion_feature", "fusion_late"};
+
+/// model.init_streams: [] or one checkpoint / run directory per stream ("" = random).
+void read_init_streams(ObjectReader& r, ModelConfig& m) {
+  const json* v = r.get("init_streams");
+  if (v == nullptr) return;
+  const Locator& loc = r.loc();
+  const std::string ptr = r.at("init_streams");
+  if (!v->is_array() || (!v->empty() && v->size() != 2)) {
+    loc.fail(ptr, "expected [] or 2 checkpoints or run directories (one per stream, in data.paired.modalities "
+                  "order; \"\" = random), got " + show(*v));
+  }
+  m.init_streams.clear();
+  for (size_t i = 0; i < v->size(); ++i) m.init_streams.push_back(as_string(loc, child(ptr, i), (*v)[i], false));
+  if (!m.init_streams.empty() &&
+      std::find(kStreamModels.begin(), kStreamModels.end(), m.name) == kStreamModels.end()) {
+    loc.fail(ptr, fmt::format("expected [] for model \"{}\" (init_streams initialises the two streams of {}), got {}",
+                              m.name, join(kStreamModels, " and ", true), show(*v)));
+  }
+}
+
+/// model.fallback: modality name -> single-modality run, for fused models only.
+void read_fallback(ObjectReader& r, ModelConfig& m, const DataConfig& d) {
+  const json* v = r.get("fallback");
+  if (v == nullptr) return;
+  const Locator& loc = r.loc();
+  const std::string ptr = r.at("fallback");
+  if (!v->is_object()) {
+    loc.fail(ptr, "expected an object of modality name -> run directory or checkpoint, got " + show(*v));
+  }
+  if (!v->empty() && (!is_paired_format(d.format) || d.paired.use != "all")) {
+    loc.fail(ptr, fmt::format("expected {{}}: a fallback is only used by fused models (a paired data.format with "
+                              "data.paired.use \"all\"; here format \"{}\", use \"{}\"), got {}",
+                              d.format, d.paired.use, show(*v)));
+  }
+  m.fallback.clear();
+  for (auto it = v->begin(); it != v->end(); ++it) {
+    const std::string at = child(ptr, it.key());
+    if (std::find(d.paired.modalities.begin(), d.paired.modalities.end(), it.key()) == d.paired.modalities.end()) {
+      std::string msg = fmt::format("unknown modality \"{}\"; expected one of data.paired.modalities {}", it.key(),
+                                    join(d.paired.modalities, ", ", true));
+      const std::string hint = suggest(it.key(), d.paired.modalities, /*use_aliases=*/false);
+      if (!hint.empty()) msg += fmt::format(" (did you mean \"{}\"?)", hint);
+      loc.fail(at, msg);
+    }
+    m.fallback[it.key()] = as_string(loc, at, it.value(), /*non_empty=*/true);
+  }
+}
+
+void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.read_string("name", m.name, /*non_empty=*/true);
   r.read_enum("stem", m.stem, kStems);
   r.read_bool("se", m.se);
@@ -778,6 +828,8 @@ void read_model(ObjectReader r, ModelConfig& m) {
   r.read_bool("feature_gate", m.feature_gate);
   r.read_enum("fusion_features", m.fusion_features, kFusionFeatures);
   r.read_enum("late_combine", m.late_combine, kLateCombine);
+  read_init_streams(r, m);
+  read_fallback(r, m, d);
   r.finish();
 }
 
@@ -865,7 +917,7 @@ Config validate(const Locator& loc, const json& doc) {
   read_preprocess(r.object("preprocess"), c.preprocess, c.data);
   read_face(r.object("face"), c.face);
   read_augment(r.object("augment"), c.augment, c.preprocess.size);
-  read_model(r.object("model"), c.model);
+  read_model(r.object("model"), c.model, c.data);
   read_train(r.object("train"), c.train);
   read_eval(r.object("eval"), c.eval, c.augment.crop);
   r.finish();
@@ -975,6 +1027,10 @@ Json build_json(const Config& c) {
   model["feature_gate"] = m.feature_gate;
   model["fusion_features"] = m.fusion_features;
   model["late_combine"] = m.late_combine;
+  model["init_streams"] = m.init_streams;
+  Json fallback = Json::object();
+  for (const auto& [modality, run] : m.fallback) fallback[modality] = run;
+  model["fallback"] = fallback;
   j["model"] = model;
 
   const TrainConfig& t = c.train;
@@ -1058,8 +1114,8 @@ void check_override(Override& o) {
   };
   for (const std::string& seg : o.path) {
     const std::string next = child(ptr, seg);
-    if (ptr == kLabelMapPtr) {
-      node = &string_leaf;  // free-form keys: source class names
+    if (ptr == kLabelMapPtr || ptr == kFallbackPtr) {
+      node = &string_leaf;  // free-form keys: source class names, modality names
     } else if (!node->is_object()) {
       fail(next, fmt::format("unknown key ({} is a value, not an object)", show_ptr(ptr)));
     } else if (ptr == "/train" && seg == "class_weight_values") {

@@ -66,11 +66,43 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// One modality's image files: (class, key) -> file path relative to ROOT.
+// One modality's image files: (class or group, key) -> file path relative to ROOT.
 struct ModalityFiles {
   std::map<std::pair<std::string, std::string>, std::string> by_key;
   std::vector<std::string> no_key;  // files whose stem does not match the stem pattern
 };
+
+std::vector<std::regex> compile_stem_patterns(const config::PairedConfig& p) {
+  std::vector<std::regex> patterns;
+  for (const auto& s : p.stem_patterns) {
+    try {
+      patterns.emplace_back(s);
+    } catch (const std::regex_error& e) {
+      throw ConfigError(fmt::format("data.paired.stem_patterns: \"{}\" is not a regular expression ({})", s, e.what()));
+    }
+  }
+  return patterns;
+}
+
+// Adds the image files of ROOT/rel_dir to `files` under `group`, keyed by their stem or by
+// group 1 of `pattern` (nullptr = the whole stem). A key already taken goes to `duplicates`.
+void add_keyed_files(const fs::path& root, const fs::path& rel_dir, const std::string& group,
+                     const std::regex* pattern, ModalityFiles& files, std::vector<std::string>& duplicates) {
+  for (const auto& f : sorted_entries(root / rel_dir, false)) {
+    const std::string rel = (rel_dir / f).generic_string();
+    std::string key = fs::path(f).stem().string();
+    if (pattern != nullptr) {
+      std::smatch match;
+      if (!std::regex_search(key, match, *pattern) || !match[1].matched || match[1].length() == 0) {
+        files.no_key.push_back(rel);
+        continue;
+      }
+      key = match[1].str();
+    }
+    auto [it, inserted] = files.by_key.emplace(std::make_pair(group, key), rel);
+    if (!inserted) duplicates.push_back(fmt::format("{} and {} (key \"{}\")", it->second, rel, key));
+  }
+}
 
 }  // namespace
 
@@ -197,33 +229,13 @@ Dataset load_paired_folder(const config::DataConfig& cfg) {
   const std::vector<std::string> class_names = classes[0];
 
   // ---- files and pairing keys ----
-  std::vector<std::regex> patterns;
-  for (const auto& s : p.stem_patterns) {
-    try {
-      patterns.emplace_back(s);
-    } catch (const std::regex_error& e) {
-      throw ConfigError(fmt::format("data.paired.stem_patterns: \"{}\" is not a regular expression ({})", s, e.what()));
-    }
-  }
+  const std::vector<std::regex> patterns = compile_stem_patterns(p);
   std::vector<ModalityFiles> files(nm);
   std::vector<std::string> duplicates;
   for (size_t m = 0; m < nm; ++m) {
     for (const auto& c : class_names) {
       const fs::path rel_dir = layout == "modality_first" ? fs::path(p.modalities[m]) / c : fs::path(c) / p.modalities[m];
-      for (const auto& f : sorted_entries(root_path / rel_dir, false)) {
-        const std::string rel = (rel_dir / f).generic_string();
-        std::string key = fs::path(f).stem().string();
-        if (!patterns.empty()) {
-          std::smatch match;
-          if (!std::regex_search(key, match, patterns[m]) || !match[1].matched || match[1].length() == 0) {
-            files[m].no_key.push_back(rel);
-            continue;
-          }
-          key = match[1].str();
-        }
-        auto [it, inserted] = files[m].by_key.emplace(std::make_pair(c, key), rel);
-        if (!inserted) duplicates.push_back(fmt::format("{} and {} (key \"{}\")", it->second, rel, key));
-      }
+      add_keyed_files(root_path, rel_dir, c, patterns.empty() ? nullptr : &patterns[m], files[m], duplicates);
     }
   }
   FER_CHECK(duplicates.empty(), DataError, "{}: {} files share a pairing key with another file of their modality: {}",
@@ -297,6 +309,85 @@ Dataset load_paired_folder(const config::DataConfig& cfg) {
   spdlog::info("{}: {} pairs ({} + {}, layout {}, use {}) in {} classes", root, ds.samples.size(), p.modalities[0],
                p.modalities[1], layout, p.use, class_names.size());
   return ds;
+}
+
+std::vector<PairedFiles> pair_folder_files(const std::string& root, const config::PairedConfig& p) {
+  const fs::path root_path(root);
+  FER_CHECK(fs::is_directory(root_path), IoError, "{}: folder not found", root);
+  FER_CHECK(p.modalities.size() == 2, ConfigError, "data.paired.modalities: expected two folder names, got {}",
+            p.modalities.size());
+  const size_t nm = p.modalities.size();
+  const std::vector<std::string> top = sorted_entries(root_path, true);
+  bool mod_first = false;
+  for (const auto& m : p.modalities) mod_first = mod_first || has(top, m);
+  std::string layout = p.layout;
+  if (layout == "auto") layout = mod_first ? "modality_first" : "class_first";
+
+  // (group, folder relative to ROOT) of each modality; group "" = files straight in ROOT/<modality>.
+  std::vector<std::vector<std::pair<std::string, fs::path>>> dirs(nm);
+  size_t found = 0;
+  for (size_t m = 0; m < nm; ++m) {
+    if (!has(top, p.modalities[m])) continue;
+    dirs[m].emplace_back("", fs::path(p.modalities[m]));
+    if (layout == "modality_first") {
+      for (const auto& g : sorted_entries(root_path / p.modalities[m], true)) {
+        dirs[m].emplace_back(g, fs::path(p.modalities[m]) / g);
+      }
+    }
+    found += dirs[m].size();
+  }
+  if (layout == "class_first") {
+    for (const auto& g : top) {
+      if (has(p.modalities, g)) continue;
+      for (size_t m = 0; m < nm; ++m) {
+        std::error_code ec;
+        if (!fs::is_directory(root_path / g / p.modalities[m], ec)) continue;
+        dirs[m].emplace_back(g, fs::path(g) / p.modalities[m]);
+        ++found;
+      }
+    }
+  }
+  FER_CHECK(found > 0, DataError,
+            "{}: no modality folder {}: expected ROOT/<modality>/[<class>/]<image>{} (data.paired of the model); "
+            "found folders: {}",
+            root, join(p.modalities, "\""),
+            layout == "class_first" ? " or ROOT/<class>/<modality>/<image>" : "", join(top));
+
+  const std::vector<std::regex> patterns = compile_stem_patterns(p);
+  std::vector<ModalityFiles> files(nm);
+  std::vector<std::string> duplicates;
+  for (size_t m = 0; m < nm; ++m) {
+    for (const auto& [group, rel_dir] : dirs[m]) {
+      add_keyed_files(root_path, rel_dir, group, patterns.empty() ? nullptr : &patterns[m], files[m], duplicates);
+    }
+  }
+  FER_CHECK(duplicates.empty(), DataError,
+            "{}: {} files share a pairing key with another file of their modality, so their pairs are ambiguous: {}",
+            root, duplicates.size(), capped(duplicates));
+
+  std::map<std::pair<std::string, std::string>, PairedFiles> by_key;  // sorted by group, then key
+  for (size_t m = 0; m < nm; ++m) {
+    for (const auto& [gk, rel] : files[m].by_key) {
+      PairedFiles& e = by_key[gk];
+      e.key = gk.first.empty() ? gk.second : gk.first + "/" + gk.second;
+      e.paths.resize(nm);
+      e.paths[m] = (root_path / rel).string();
+    }
+  }
+  std::vector<PairedFiles> out;
+  out.reserve(by_key.size());
+  for (auto& [gk, e] : by_key) out.push_back(std::move(e));
+  for (size_t m = 0; m < nm; ++m) {
+    for (const auto& rel : files[m].no_key) {
+      PairedFiles e;
+      e.key = rel;
+      e.paths.resize(nm);
+      e.paths[m] = (root_path / rel).string();
+      e.note = fmt::format("its stem does not match data.paired.stem_patterns[{}] \"{}\"", m, p.stem_patterns[m]);
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 }  // namespace fer::data

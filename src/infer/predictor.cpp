@@ -74,9 +74,18 @@ std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& i
   std::vector<float> buf(per * crops * images.size());
   for (size_t i = 0; i < images.size(); ++i) {
     FER_CHECK(!images[i].empty(), DataError, "image {} is empty", i);
-    data::Sample sample;
-    sample.image = images[i];
-    cv::Mat img = data::load_image(sample, c);
+    cv::Mat img;
+    if (d.pipeline->modality_channels().empty()) {
+      data::Sample sample;
+      sample.image = images[i];
+      img = data::load_image(sample, c);
+    } else {  // a fused model: the modalities already stacked (data::load_image of a paired sample)
+      FER_CHECK(images[i].channels() == c && images[i].depth() == CV_8U, DataError,
+                "image {}: {} channel(s) of depth {}, but this fused model takes its modalities stacked as {} 8-bit "
+                "channels (data::load_image of a paired sample)",
+                i, images[i].channels(), images[i].depth(), c);
+      img = images[i];
+    }
     if (ten_crop) {
       auto views = d.pipeline->eval_ten_crop(img);
       FER_CHECK(views.size() == 10, ConfigError, "ten-crop needs a model trained with augment.crop > 0");

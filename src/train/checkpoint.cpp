@@ -46,6 +46,16 @@ nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::str
             meta.value("format", ""), kFormat);
   return meta;
 }
+std::map<std::string, torch::Tensor> read_weights(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue weights;
+  FER_CHECK(archive.try_read("weights", weights) && weights.isGenericDict(), DataError,
+            "{}: checkpoint has no weights", path);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& item : weights.toGenericDict()) {
+    tensors.emplace(item.key().toStringRef(), item.value().toTensor());
+  }
+  return tensors;
+}
 }  // namespace
 
 void save_checkpoint(const std::string& path, models::Classifier& model, torch::optim::Optimizer* optimizer,
@@ -89,17 +99,19 @@ nlohmann::json read_checkpoint_meta(const std::string& path) {
   return read_meta(archive, path);
 }
 
+CheckpointContents read_checkpoint(const std::string& path) {
+  auto archive = open_archive(path);
+  CheckpointContents c;
+  c.meta = read_meta(archive, path);
+  c.weights = read_weights(archive, path);
+  return c;
+}
+
 nlohmann::json load_checkpoint(const std::string& path, models::Classifier& model,
                                torch::optim::Optimizer* optimizer, bool restore_rng) {
   auto archive = open_archive(path);
   auto meta = read_meta(archive, path);
-  c10::IValue weights;
-  FER_CHECK(archive.try_read("weights", weights) && weights.isGenericDict(), DataError,
-            "{}: checkpoint has no weights", path);
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : weights.toGenericDict()) {
-    tensors.emplace(item.key().toStringRef(), item.value().toTensor());
-  }
+  const auto tensors = read_weights(archive, path);
   try {
     models::load_named_tensors(model, tensors, /*strict=*/true);
   } catch (const DataError& e) {

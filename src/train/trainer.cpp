@@ -20,6 +20,7 @@
 #include "fer/eval/plots.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/engine.hpp"
+#include "fer/train/init_streams.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::train {
@@ -216,7 +217,6 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                    {"classes", ds.class_names}}},
       {"split_sizes", {{"train", split.train.size()}, {"val", split.val.size()}, {"test", split.test.size()}}},
       {"checkpoint_selected_on", split.selection}};
-  write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
   spdlog::info("data: {} {} samples, {} classes [{}]; split {} train / {} val / {} test ({}), {:.1f}s", ds.format,
                ds.samples.size(), num_classes, fmt::join(ds.class_names, ", "), split.train.size(),
                split.val.size(), split.test.size(), split.scheme, seconds_since(t_data));
@@ -231,6 +231,15 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   torch::manual_seed(derive_seed(cfg.seed, Stream::kInit));
   auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes,
                                                    data::modality_channels(cfg.data)});
+  if (!opts.resume && !cfg.model.init_streams.empty()) {  // a resumed run already has its weights
+    std::vector<std::string> loaded(cfg.model.init_streams.size());  // "" = random stream
+    for (const StreamInit& s : init_streams(*model, cfg, ds.class_names)) {
+      spdlog::info("{}", s.describe());
+      loaded.at(static_cast<size_t>(s.stream)) = s.checkpoint;
+    }
+    record["init_streams"] = loaded;
+  }
+  write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
   model->to(device);
   auto optimizer = make_optimizer(cfg.train, model->parameters());
   int64_t n_params = 0;

@@ -458,3 +458,82 @@ TEST(Config, ShippedConfigsHoldTheProtocols) {
   EXPECT_EQ(demo.preprocess.channels, 1);
   EXPECT_EQ(demo.model.width, 16);
 }
+
+// ---- model.init_streams and model.fallback (fused visible + infrared models) ----
+
+namespace {
+const char* kPairedData = R"("data": {"format": "paired_folder", "path": "x"})";
+}  // namespace
+
+TEST(Config, InitStreamsAndFallbackParseAndRoundTrip) {
+  const std::string text = std::string("{") + kPairedData + R"(,
+  "model": {"name": "fusion_feature", "init_streams": ["runs/v", ""],
+            "fallback": {"visible": "runs/v", "infrared": "runs/i/best.pt"}}})";
+  const Config c = parse_config(text, "t.json");
+  EXPECT_EQ(c.model.init_streams, (std::vector<std::string>{"runs/v", ""}));
+  EXPECT_EQ(c.model.fallback,
+            (std::map<std::string, std::string>{{"visible", "runs/v"}, {"infrared", "runs/i/best.pt"}}));
+  const nlohmann::json j = to_json(c);
+  EXPECT_EQ(j["model"]["init_streams"], nlohmann::json::parse(R"(["runs/v", ""])"));
+  EXPECT_EQ(j["model"]["fallback"]["infrared"], "runs/i/best.pt");
+  EXPECT_EQ(to_json(parse_config(j.dump(2), "resolved.json")), j);
+  // Defaults: nothing to load, written as [] and {}.
+  const nlohmann::json d = to_json(parse_config(kMinimal, "t.json"));
+  EXPECT_EQ(d["model"]["init_streams"], nlohmann::json::array());
+  EXPECT_EQ(d["model"]["fallback"], nlohmann::json::object());
+  // fusion_late takes init_streams too; --set reaches both keys, fallback by modality name.
+  const Config late = parse_config(std::string("{") + kPairedData + "}", "t.json",
+                                   {"model.name=fusion_late", "model.init_streams=[\"\",\"runs/i\"]",
+                                    "model.fallback.infrared=runs/i"});
+  EXPECT_EQ(late.model.init_streams, (std::vector<std::string>{"", "runs/i"}));
+  EXPECT_EQ(late.model.fallback.at("infrared"), "runs/i");
+}
+
+TEST(Config, InitStreamsErrors) {
+  // Not a two-stream model: the key and the model are named.
+  EXPECT_EQ(error_of(std::string("{") + kPairedData + R"(,
+  "model": {"name": "fusion_early",
+    "init_streams": ["runs/v", "runs/i"]}})"),
+            "t.json:3: /model/init_streams: expected [] for model \"fusion_early\" (init_streams initialises the two "
+            "streams of \"fusion_feature\" and \"fusion_late\"), got [\"runs/v\",\"runs/i\"]");
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"}, "model": {"init_streams": ["a", "b"]}})"),
+                          "t.json:1: /model/init_streams: expected [] for model \"resnet18\""));
+  // Wrong length and types.
+  EXPECT_EQ(error_of(std::string("{") + kPairedData + R"(, "model": {"name": "fusion_late",
+    "init_streams": ["runs/v"]}})"),
+            "t.json:2: /model/init_streams: expected [] or 2 checkpoints or run directories (one per stream, in "
+            "data.paired.modalities order; \"\" = random), got [\"runs/v\"]");
+  EXPECT_TRUE(starts_with(error_of(std::string("{") + kPairedData + R"(, "model": {"name": "fusion_late",
+    "init_streams": "runs/v"}})"),
+                          "t.json:2: /model/init_streams: expected [] or 2 checkpoints"));
+  EXPECT_EQ(error_of(std::string("{") + kPairedData + R"(, "model": {"name": "fusion_feature", "init_streams": [
+    "runs/v",
+    3]}})"),
+            "t.json:3: /model/init_streams/1: expected a string, got 3");
+  EXPECT_TRUE(starts_with(error_of(std::string("{") + kPairedData + "}", {"model.init_streams=[\"a\",\"b\"]"}),
+                          "--set model.init_streams=[\"a\",\"b\"]: /model/init_streams: expected [] for model "
+                          "\"resnet18\""));
+}
+
+TEST(Config, FallbackErrors) {
+  // An unknown modality is named, with the known ones and a suggestion.
+  EXPECT_EQ(error_of(R"({"data": {"format": "paired_folder", "path": "x",
+    "paired": {"modalities": ["Vis", "IR"]}}, "model": {"name": "fusion_feature", "fallback": {
+    "vis": "runs/v"}}})"),
+            "t.json:3: /model/fallback/vis: unknown modality \"vis\"; expected one of data.paired.modalities \"Vis\", "
+            "\"IR\" (did you mean \"Vis\"?)");
+  EXPECT_TRUE(starts_with(error_of(std::string("{") + kPairedData + "}", {"model.fallback.thermal=runs/t"}),
+                          "--set model.fallback.thermal=runs/t: /model/fallback/thermal: unknown modality \"thermal\""));
+  EXPECT_EQ(error_of(std::string("{") + kPairedData + R"(, "model": {"fallback": {"visible": ""}}})"),
+            "t.json:1: /model/fallback/visible: expected a non-empty string, got \"\"");
+  EXPECT_TRUE(starts_with(error_of(std::string("{") + kPairedData + R"(, "model": {"fallback": ["runs/v"]}})"),
+                          "t.json:1: /model/fallback: expected an object of modality name -> run directory"));
+  // Only fused models (paired data with use "all") have a missing modality to fall back from.
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
+    "model": {"fallback": {"visible": "runs/v"}}})"),
+                          "t.json:2: /model/fallback: expected {}: a fallback is only used by fused models (a paired "
+                          "data.format with data.paired.use \"all\"; here format \"image_folder\", use \"all\")"));
+  EXPECT_TRUE(contains(error_of(R"({"data": {"format": "paired_folder", "path": "x", "paired": {"use": "visible"}},
+    "model": {"fallback": {"visible": "runs/v"}}})"),
+                       "use \"visible\""));
+}

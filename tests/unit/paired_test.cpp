@@ -555,3 +555,80 @@ TEST(PairedRealData, ThermalFolderLoadsAsOneChannelImages) {
     EXPECT_GT(img.rows, 8);
   }
 }
+
+// ---- pair_folder_files: unlabelled paired folders for fer infer ----
+
+namespace {
+std::vector<std::string> keys(const std::vector<fer::data::PairedFiles>& v) {
+  std::vector<std::string> out;
+  for (const auto& f : v) out.push_back(f.key);
+  return out;
+}
+}  // namespace
+
+TEST(Paired, PairFolderFilesPairsWithOrWithoutClassFoldersAndKeepsTheUnpaired) {
+  TempDir dir;
+  const fs::path root = dir.path() / "in";
+  make_pairs(root, {{"happy", "a"}, {"sad", "b"}});  // with class folders
+  write_img(root / "Vis" / "c.png", 1, 3);            // straight in ROOT/<modality>, paired
+  write_img(root / "IR" / "c.png", 1, 1);
+  write_img(root / "Vis" / "lonely.png", 1, 3);       // no infrared partner
+  write_img(root / "IR" / "happy" / "z.png", 1, 1);   // no visible partner
+  write_img(root / "IR" / "sad" / "a.png", 1, 1);     // key "a" in another class: not a's partner
+  const auto cfg = paired_cfg(root);
+  const auto files = fer::data::pair_folder_files(root.string(), cfg.paired);
+  EXPECT_EQ(keys(files), (std::vector<std::string>{"c", "lonely", "happy/a", "happy/z", "sad/a", "sad/b"}));
+  const auto at = [&](const std::string& key) {
+    for (const auto& f : files)
+      if (f.key == key) return f.paths;
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(at("c"), (std::vector<std::string>{(root / "Vis/c.png").string(), (root / "IR/c.png").string()}));
+  EXPECT_EQ(at("happy/a"),
+            (std::vector<std::string>{(root / "Vis/happy/a.png").string(), (root / "IR/happy/a.png").string()}));
+  EXPECT_EQ(at("lonely"), (std::vector<std::string>{(root / "Vis/lonely.png").string(), ""}));
+  EXPECT_EQ(at("happy/z"), (std::vector<std::string>{"", (root / "IR/happy/z.png").string()}));
+  EXPECT_EQ(at("sad/a"), (std::vector<std::string>{"", (root / "IR/sad/a.png").string()}));
+
+  // Only one modality folder: every file is a sample with the other modality missing.
+  const fs::path vis_only = dir.path() / "vis_only";
+  write_img(vis_only / "Vis" / "x.png", 1, 3);
+  const auto alone = fer::data::pair_folder_files(vis_only.string(), cfg.paired);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].paths[1], "");
+}
+
+TEST(Paired, PairFolderFilesUsesStemPatternsAndClassFirstLayout) {
+  TempDir dir;
+  const fs::path cf = dir.path() / "cf";
+  make_pairs(cf, {{"happy", "s01"}, {"sad", "s02"}}, /*class_first=*/true, "_vis", "_ir");
+  write_img(cf / "sad" / "Vis" / "odd.png", 1, 3);  // does not match the visible pattern
+  auto cfg = paired_cfg(cf);
+  cfg.paired.stem_patterns = {"(.*)_vis$", "(.*)_ir$"};
+  const auto files = fer::data::pair_folder_files(cf.string(), cfg.paired);
+  EXPECT_EQ(keys(files), (std::vector<std::string>{"happy/s01", "sad/s02", "sad/Vis/odd.png"}));
+  EXPECT_EQ(files[1].paths[1], (cf / "sad" / "IR" / "s02_ir.png").string());
+  EXPECT_EQ(files[2].paths[1], "");
+  EXPECT_HAS(files[2].note, "(.*)_vis$");
+}
+
+TEST(Paired, PairFolderFilesErrorsNameTheFolderAndFiles) {
+  TempDir dir;
+  const fs::path none = dir.path() / "none";
+  write_img(none / "photos" / "a.png", 1, 3);
+  const auto cfg = paired_cfg(none);
+  const std::string msg = error_of<fer::DataError>([&] { fer::data::pair_folder_files(none.string(), cfg.paired); });
+  EXPECT_HAS(msg, none.string());
+  EXPECT_HAS(msg, "no modality folder \"Vis\", \"IR\"");
+  EXPECT_HAS(msg, "found folders: photos");
+
+  const fs::path dup = dir.path() / "dup";
+  write_img(dup / "Vis" / "a.png", 1, 3);
+  write_img(dup / "Vis" / "a.jpg", 1, 3);
+  write_img(dup / "IR" / "a.png", 1, 1);
+  const std::string d = error_of<fer::DataError>([&] { fer::data::pair_folder_files(dup.string(), cfg.paired); });
+  EXPECT_HAS(d, "Vis/a.jpg and Vis/a.png (key \"a\")");
+
+  EXPECT_HAS(error_of<fer::IoError>([&] { fer::data::pair_folder_files((dir.path() / "nope").string(), cfg.paired); }),
+             "nope: folder not found");
+}

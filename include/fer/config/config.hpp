@@ -102,10 +102,17 @@ struct ModelConfig {
   int se_reduction = 16;          ///< SE bottleneck reduction
   double dropout = 0.0;           ///< dropout before the final linear layer
   int width = 64;                 ///< channels of the first stage (64 = standard ResNet-18)
-  std::string head = "linear";    ///< linear | visible | infrared (the visible/infrared paper's MLP heads)
+  std::string head = "linear";    ///< linear | visible | infrared | fused (the visible/infrared paper's MLP heads; fusion_feature uses the fused head for any non-linear value)
   bool feature_gate = false;      ///< gate on pooled features: x * sigmoid(W (x * x) + b)
   std::string fusion_features = "concat";  ///< fusion_feature: concat | interleave (element by element)
   std::string late_combine = "mean";       ///< fusion_late: mean | learned (softmax-weighted) logits
+  /// fusion_feature / fusion_late: [] or one entry per stream (data.paired.modalities order), a
+  /// single-modality resnet18 checkpoint or run directory (-> best.pt) whose weights initialise
+  /// that stream at the start of a fresh run, or "" to leave the stream random.
+  std::vector<std::string> init_streams;
+  /// Fused models (paired data, use "all"): modality name -> run directory or checkpoint of a
+  /// single-modality model that `fer infer` uses when only that modality's image is present.
+  std::map<std::string, std::string> fallback;
 };
 
 /// Optimisation and checkpoint selection.

@@ -41,6 +41,24 @@ Dataset load_image_folder(const std::string& root);
 /// only, two files with the same key, a subject_pattern that does not match.
 Dataset load_paired_folder(const config::DataConfig& cfg);
 
+/// One sample of an unlabelled paired folder (pair_folder_files).
+struct PairedFiles {
+  std::string key;                 ///< "<group>/<key>", or "<key>" for files straight in ROOT/<modality>
+  std::vector<std::string> paths;  ///< one file per modality (paired.modalities order); "" = missing
+  std::string note;                ///< why a file has no partner when it cannot have one, else ""
+};
+
+/// The image files of a folder to classify with a fused model, paired the way
+/// load_paired_folder pairs them (same paired.modalities, layout, stem_patterns) but without
+/// labels: ROOT/<modality>/[<group>/]<file> (modality_first; auto when ROOT has a modality
+/// folder) or ROOT/[<group>/]<modality>/<file> (class_first). Files pair when their group (a
+/// class folder, or none) and key match; a file without a partner is returned alone (its other
+/// path ""): a sample with a missing modality. Sorted by group, then key; files whose stem does
+/// not match the stem pattern come last, with a note. IoError when ROOT is not a folder;
+/// DataError when it has no modality folder, or when two files of one modality share a key
+/// (listing them).
+std::vector<PairedFiles> pair_folder_files(const std::string& root, const config::PairedConfig& paired);
+
 /// True for the formats read by load_paired_folder (paired_folder, viri, nvie).
 bool is_paired_format(const std::string& format);
 

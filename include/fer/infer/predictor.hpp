@@ -31,6 +31,8 @@ class Predictor {
   const nlohmann::json& meta() const;
 
   /// Softmax probabilities for each 8-bit image (any channel count; converted as in training).
+  /// A fused model (paired data, use "all") takes its modalities stacked as preprocess.channels
+  /// channels, as data::load_image returns a paired sample; other channel counts are a DataError.
   std::vector<std::vector<float>> predict(const std::vector<cv::Mat>& images, bool ten_crop = false);
 
  private:

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/optim/optimizer.h>
 
+#include <map>
 #include <string>
 
 #include "fer/models/model.hpp"
@@ -17,6 +18,16 @@ void save_checkpoint(const std::string& path, models::Classifier& model, torch::
 
 /// Reads only the JSON record. Throws IoError/DataError naming the file.
 nlohmann::json read_checkpoint_meta(const std::string& path);
+
+/// A checkpoint's JSON record and weights (parameter and buffer name -> CPU tensor).
+struct CheckpointContents {
+  nlohmann::json meta;
+  std::map<std::string, torch::Tensor> weights;
+};
+
+/// Reads the record and the weights without building a model (e.g. to copy some of them into
+/// another model). Throws IoError/DataError naming the file.
+CheckpointContents read_checkpoint(const std::string& path);
 
 /// Loads weights (strict) and, when given, the optimizer state and the CPU RNG state.
 /// A checkpoint of another model/shape is a DataError listing the differences.
