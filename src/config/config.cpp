@@ -643,6 +643,7 @@ void read_split(ObjectReader r, SplitConfig& s) {
     }
   }
   r.read_bool("stratified", s.stratified);
+  r.read_enum("order", s.order, {"random", "file"});
   r.read_string("train", s.train, /*non_empty=*/true);
   r.read_string("val", s.val);  // "" = carve val from train
   r.read_string("test", s.test, /*non_empty=*/true);
@@ -973,6 +974,7 @@ Json build_json(const Config& c) {
   split["folds"] = s.folds;
   split["fold"] = s.fold;
   split["ck_fold_sizes"] = s.ck_fold_sizes;
+  split["order"] = s.order;
   split["val_fraction"] = s.val_fraction;
   split["select_on_test"] = s.select_on_test;
   data["split"] = split;

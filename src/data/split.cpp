@@ -155,6 +155,10 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
   const bool by_subject = std::all_of(ds.samples.begin(), ds.samples.end(),
                                       [](const Sample& smp) { return !smp.subject.empty(); });
   if (by_subject) {
+    FER_CHECK(cfg.order == "random", ConfigError,
+              "split.order \"file\" cuts each class in file order, but the samples of {} have subjects "
+              "(data.subject_pattern): whole subjects go to one split each; use one or the other",
+              ds.source);
     auto parts = subject_partition(ds, cfg.ratios, seed, cfg.stratified);
     const char* names[] = {"train", "val", "test"};
     std::vector<size_t> subjects(3);
@@ -176,7 +180,13 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
   }
   std::vector<size_t> all(labels.size());
   std::iota(all.begin(), all.end(), size_t{0});
-  auto parts = stratified_partition(all, labels, cfg.ratios, seed, cfg.stratified);
+  std::vector<size_t> rank;
+  if (cfg.order == "file") {
+    rank = natural_order_rank(ds);
+    spdlog::info("split in file order: per {}, the first {:g}% train, the next {:g}% val, the last {:g}% test",
+                 cfg.stratified ? "class" : "dataset", 100 * cfg.ratios[0], 100 * cfg.ratios[1], 100 * cfg.ratios[2]);
+  }
+  auto parts = stratified_partition(all, labels, cfg.ratios, seed, cfg.stratified, rank.empty() ? nullptr : &rank);
   const char* names[] = {"train", "val", "test"};
   for (size_t k = 0; k < 3; ++k) {
     FER_CHECK(!parts[k].empty(), DataError,
@@ -394,7 +404,7 @@ std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels
 std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>& indices,
                                                       const std::vector<int>& labels,
                                                       const std::vector<double>& fractions, uint64_t seed,
-                                                      bool stratified) {
+                                                      bool stratified, const std::vector<size_t>* rank) {
   FER_CHECK(!fractions.empty(), ConfigError, "split fractions are empty");
   double sum = 0.0;
   for (double f : fractions) {
@@ -419,8 +429,15 @@ std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>&
   std::vector<std::vector<size_t>> parts(fractions.size());
   for (size_t c = 0; c < groups.size(); ++c) {
     auto& g = groups[c];
-    std::mt19937_64 rng(derive_seed(seed, Stream::kSplit, 1, c));
-    shuffle(g, rng);
+    if (rank) {
+      for (size_t i : g) {
+        FER_CHECK(i < rank->size(), DataError, "sample index {} out of range (0..{})", i, rank->size());
+      }
+      std::sort(g.begin(), g.end(), [&](size_t a, size_t b) { return (*rank)[a] < (*rank)[b]; });
+    } else {
+      std::mt19937_64 rng(derive_seed(seed, Stream::kSplit, 1, c));
+      shuffle(g, rng);
+    }
     // Cumulative rounding: each part is within one sample of n * fraction.
     const double n = static_cast<double>(g.size());
     double cum = 0.0;
@@ -438,6 +455,43 @@ std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>&
   }
   for (auto& p : parts) std::sort(p.begin(), p.end());
   return parts;
+}
+
+bool natural_less(const std::string& a, const std::string& b) {
+  size_t i = 0, j = 0;
+  const auto digit = [](char ch) { return ch >= '0' && ch <= '9'; };
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      size_t ie = i, je = j;
+      while (ie < a.size() && digit(a[ie])) ++ie;
+      while (je < b.size() && digit(b[je])) ++je;
+      // Compare by value: skip leading zeros, then longer is larger, then digit by digit.
+      size_t is = i, js = j;
+      while (is + 1 < ie && a[is] == '0') ++is;
+      while (js + 1 < je && b[js] == '0') ++js;
+      if (ie - is != je - js) return ie - is < je - js;
+      const int cmp = a.compare(is, ie - is, b, js, je - js);
+      if (cmp != 0) return cmp < 0;
+      if (ie - i != je - j) return ie - i < je - j;  // "01" after "1": fewer leading zeros first
+      i = ie;
+      j = je;
+    } else {
+      if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+      ++i;
+      ++j;
+    }
+  }
+  return a.size() - i < b.size() - j;
+}
+
+std::vector<size_t> natural_order_rank(const Dataset& ds) {
+  std::vector<size_t> order(ds.samples.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return natural_less(ds.samples[a].id, ds.samples[b].id); });
+  std::vector<size_t> rank(order.size());
+  for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  return rank;
 }
 
 nlohmann::json split_to_json(const Split& split, const Dataset& ds) {

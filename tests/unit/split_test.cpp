@@ -314,4 +314,61 @@ TEST(SplitJson, IdsPerSplit) {
   EXPECT_EQ(j["train"].size() + j["val"].size() + j["test"].size(), 20u);
 }
 
+TEST(SplitRatio, NaturalOrder) {
+  using fer::data::natural_less;
+  EXPECT_TRUE(natural_less("2.jpg", "10.jpg"));
+  EXPECT_FALSE(natural_less("10.jpg", "2.jpg"));
+  EXPECT_TRUE(natural_less("a/9", "b/1"));
+  EXPECT_TRUE(natural_less("frame_2_b", "frame_10_a"));
+  EXPECT_TRUE(natural_less("x1", "x01"));  // equal value: fewer leading zeros first
+  EXPECT_FALSE(natural_less("x01", "x1"));
+  EXPECT_TRUE(natural_less("abc", "abcd"));
+  EXPECT_FALSE(natural_less("same7", "same7"));
+}
+
+TEST(SplitRatio, FileOrderCutsEachClassIntoContiguousBlocks) {
+  // Two classes of 20 "frames" each, listed in lexicographic order (0, 1, 10, 11, ..., 19, 2, ...)
+  // as a directory listing gives them: the split must follow the frame numbers instead.
+  Dataset ds;
+  ds.source = "frames";
+  ds.class_names = {"a", "b"};
+  for (int c = 0; c < 2; ++c) {
+    std::vector<std::string> names;
+    for (int f = 0; f < 20; ++f) names.push_back(std::to_string(f));
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      fer::data::Sample smp;
+      smp.id = ds.class_names[c] + "/" + n + ".jpg";
+      smp.label = c;
+      ds.samples.push_back(smp);
+    }
+  }
+  SplitConfig cfg;
+  cfg.order = "file";
+  const Split s = fer::data::make_split(ds, cfg, 1);
+  const auto frame = [&](size_t i) {
+    const auto& id = ds.samples[i].id;
+    return std::stoi(id.substr(2, id.find('.') - 2));
+  };
+  for (const auto* part : {&s.train, &s.val, &s.test}) EXPECT_EQ(part->size(), part == &s.train ? 28u : 6u);
+  for (int c = 0; c < 2; ++c) {
+    std::set<int> train, val, test;
+    for (size_t i : s.train) if (ds.samples[i].label == c) train.insert(frame(i));
+    for (size_t i : s.val) if (ds.samples[i].label == c) val.insert(frame(i));
+    for (size_t i : s.test) if (ds.samples[i].label == c) test.insert(frame(i));
+    EXPECT_EQ(train, (std::set<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));
+    EXPECT_EQ(val, (std::set<int>{14, 15, 16}));
+    EXPECT_EQ(test, (std::set<int>{17, 18, 19}));
+  }
+  // The seed does not matter in file order; a random split of the same data differs.
+  const Split other_seed = fer::data::make_split(ds, cfg, 99);
+  EXPECT_EQ(other_seed.test, s.test);
+  cfg.order = "random";
+  EXPECT_NE(fer::data::make_split(ds, cfg, 1).test, s.test);
+  // Subjects and file order do not mix.
+  for (auto& smp : ds.samples) smp.subject = "s" + std::to_string(smp.label);
+  cfg.order = "file";
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }), "split.order \"file\"");
+}
+
 }  // namespace

@@ -16,6 +16,10 @@ struct SplitConfig {
   std::string scheme = "ratio";  ///< ratio | predefined | ck_plus_folds | stratified_kfold
   std::vector<double> ratios = {0.7, 0.15, 0.15};  ///< train/val/test fractions for "ratio" (sum 1)
   bool stratified = true;                          ///< keep class proportions in "ratio"
+  /// "ratio": random (seeded shuffle) | file (per class, the first ratios[0] of the samples in
+  /// natural file-name order train, the next val, the last test: for datasets of video frames
+  /// whose neighbours are near-duplicates, so no frame has its twin on the other side)
+  std::string order = "random";
   std::string train = "Training";                  ///< "predefined": usage name of the train split
   std::string val = "PublicTest";                  ///< "predefined": usage of val ("" = carve from train)
   std::string test = "PrivateTest";                ///< "predefined": usage of test

@@ -35,11 +35,21 @@ std::vector<size_t> ck_plus_seed_test_indices(const std::vector<int>& labels, in
 std::vector<std::vector<size_t>> stratified_kfold(const std::vector<int>& labels, int k,
                                                   uint64_t seed);
 
-/// Stratified random partition of `indices` by `fractions` (sum 1).
+/// Stratified random partition of `indices` by `fractions` (sum 1). With `rank` (one value per
+/// sample index) each class is cut in increasing rank order instead of a seeded shuffle:
+/// contiguous blocks, the first fractions[0] to part 0 and so on.
 std::vector<std::vector<size_t>> stratified_partition(const std::vector<size_t>& indices,
                                                       const std::vector<int>& labels,
                                                       const std::vector<double>& fractions,
-                                                      uint64_t seed, bool stratified = true);
+                                                      uint64_t seed, bool stratified = true,
+                                                      const std::vector<size_t>* rank = nullptr);
+
+/// Rank of each sample's id in natural order ("frame2" before "frame10"): digit runs compare
+/// by value, the rest byte by byte.
+std::vector<size_t> natural_order_rank(const Dataset& ds);
+
+/// Natural ("human") string order: digit runs compare as numbers.
+bool natural_less(const std::string& a, const std::string& b);
 
 /// Partition of all samples of `ds` (each must have a subject) into fractions.size() parts by
 /// whole subjects: subjects in a seeded order, largest first, each to the part whose per-class
