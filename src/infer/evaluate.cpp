@@ -92,4 +92,24 @@ EvalResult evaluate_run(const EvalRequest& req) {
   return r;
 }
 
+RunInfo describe_run(const EvalRequest& req) {
+  FER_CHECK(req.split == "train" || req.split == "val" || req.split == "test", UsageError,
+            "--split: expected train, val or test, got \"{}\"", req.split);
+  FER_CHECK(req.tta == "config" || req.tta == "none" || req.tta == "ten_crop", UsageError,
+            "--tta: expected none or ten_crop, got \"{}\"", req.tta);
+  FER_CHECK(fs::is_directory(req.run_dir), IoError, "{}: not a run directory", req.run_dir);
+  RunInfo info;
+  info.checkpoint = resolve_checkpoint(req.checkpoint == "best" || req.checkpoint == "last" ? req.run_dir
+                                                                                           : req.checkpoint,
+                                       req.checkpoint == "last" ? "last" : "best");
+  const nlohmann::json meta = train::read_checkpoint_meta(info.checkpoint);
+  try {
+    info.config = config::parse_config(meta.at("config").dump(), info.checkpoint + " (stored config)");
+    info.class_names = meta.at("class_names").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: incomplete checkpoint record: {}", info.checkpoint, e.what()));
+  }
+  return info;
+}
+
 }  // namespace fer::infer

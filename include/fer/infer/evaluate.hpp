@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "fer/config/config.hpp"
 #include "fer/eval/metrics.hpp"
 
 namespace fer::infer {
@@ -29,5 +30,18 @@ struct EvalResult {
 };
 
 EvalResult evaluate_run(const EvalRequest& req);
+
+/// A run as its checkpoint's JSON record describes it, read without loading data or weights.
+struct RunInfo {
+  std::string checkpoint;                ///< the resolved checkpoint path
+  std::vector<std::string> class_names;  ///< the model's classes
+  config::Config config;                 ///< the run's stored config
+};
+
+/// The checkpoint record of the run evaluate_run(req) would evaluate (cheap: no data, no
+/// weights), so several runs can be checked against each other before any is evaluated.
+/// Throws as evaluate_run does: UsageError for a bad --split/--tta, IoError for a missing run
+/// or checkpoint, DataError for an incomplete record.
+RunInfo describe_run(const EvalRequest& req);
 
 }  // namespace fer::infer
