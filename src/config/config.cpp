@@ -555,6 +555,15 @@ const std::vector<std::string> kFusionFeatures = {"concat", "interleave"};
 const std::vector<std::string> kLateCombine = {"mean", "learned"};
 
 
+// Formats whose samples have no file names (data.subject_pattern cannot apply).
+const std::vector<std::string> kFilelessFormats = {"fer2013_csv", "fer2013_h5", "ck_plus_h5"};
+
+// data.subject_pattern presets: name -> regex on the file name, group 1 = subject.
+const std::vector<std::pair<std::string, std::string>> kSubjectPresets = {
+    {"ck_plus", R"(^(S\d+)_\d+_\d+)"},                          // S010_004_00000017.png -> S010
+    {"jaffe", R"(^([A-Za-z]{2})\.[A-Za-z]{2}\d*\.\d+)"},  // KA.AN1.39.tiff -> KA
+};
+
 void check_regex(const Locator& loc, const std::string& ptr, const std::string& pattern) {
   unsigned groups = 0;
   try {
@@ -685,7 +694,28 @@ void read_data(ObjectReader r, DataConfig& d) {
   read_split(r.object("split"), d.split);
   read_paired(r.object("paired"), d.paired);
   r.read_string("subject_pattern", d.subject_pattern);
-  if (!d.subject_pattern.empty()) check_regex(loc, r.at("subject_pattern"), d.subject_pattern);
+  if (!d.subject_pattern.empty()) {
+    const std::string regex = subject_regex(d.subject_pattern);
+    unsigned groups = 0;
+    std::string why;
+    try {
+      groups = std::regex(regex).mark_count();
+    } catch (const std::regex_error& e) {
+      why = fmt::format(" ({})", e.what());
+    }
+    if (groups < 1) {
+      loc.fail(r.at("subject_pattern"),
+               fmt::format("expected a preset ({}) or a regular expression with a capture group (...) for the subject, "
+                           "got \"{}\"{}",
+                           join(subject_pattern_presets(), ", ", true), d.subject_pattern, why));
+    }
+    if (std::find(kFilelessFormats.begin(), kFilelessFormats.end(), d.format) != kFilelessFormats.end()) {
+      loc.fail(r.at("subject_pattern"),
+               fmt::format("format \"{}\" has no file names to read subjects from; subject_pattern needs image_folder "
+                           "or a paired format, got \"{}\"",
+                           d.format, d.subject_pattern));
+    }
+  }
   r.read_int("workers", d.workers, Bounds::at_least(0));
   r.read_int("prefetch", d.prefetch, Bounds::at_least(1));
   r.finish();
@@ -1201,6 +1231,19 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 }
 
 nlohmann::json to_json(const Config& cfg) { return build_json<nlohmann::json>(cfg); }
+
+std::string subject_regex(const std::string& subject_pattern) {
+  for (const auto& [name, regex] : kSubjectPresets) {
+    if (name == subject_pattern) return regex;
+  }
+  return subject_pattern;
+}
+
+std::vector<std::string> subject_pattern_presets() {
+  std::vector<std::string> names;
+  for (const auto& preset : kSubjectPresets) names.push_back(preset.first);
+  return names;
+}
 
 }  // namespace fer::config
 

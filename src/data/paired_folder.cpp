@@ -108,9 +108,15 @@ void add_keyed_files(const fs::path& root, const fs::path& rel_dir, const std::s
 
 void assign_subjects(Dataset& ds, const std::string& pattern) {
   if (pattern.empty()) return;
+  const bool has_files = std::any_of(ds.samples.begin(), ds.samples.end(),
+                                     [](const Sample& s) { return !s.path.empty() || !s.modality_paths.empty(); });
+  FER_CHECK(ds.samples.empty() || has_files, ConfigError,
+            "data.subject_pattern \"{}\": format \"{}\" ({}) has no file names to read subjects from; "
+            "subject_pattern needs image_folder or a paired format",
+            pattern, ds.format, ds.source);
   std::regex re;
   try {
-    re = std::regex(pattern);
+    re = std::regex(config::subject_regex(pattern));
   } catch (const std::regex_error& e) {
     throw ConfigError(fmt::format("data.subject_pattern \"{}\" is not a regular expression ({})", pattern, e.what()));
   }

@@ -66,23 +66,44 @@ std::string class_name(const Dataset& ds, size_t c) {
   return c < ds.class_names.size() ? ds.class_names[c] : std::to_string(c);
 }
 
+// Number of distinct subjects among `indices`.
+size_t subject_count(const Dataset& ds, const std::vector<size_t>& indices) {
+  std::set<std::string> subjects;
+  for (size_t i : indices) subjects.insert(ds.samples.at(i).subject);
+  return subjects.size();
+}
+
+// Every label must name one of the dataset's classes.
+void check_labels(const Dataset& ds) {
+  FER_CHECK(!ds.samples.empty(), DataError, "{}: the dataset has no samples to split", ds.source);
+  for (const auto& smp : ds.samples) {
+    FER_CHECK(smp.label >= 0 && static_cast<size_t>(smp.label) < ds.class_names.size(), DataError,
+              "{}: sample {} has label {} outside 0..{}", ds.source, smp.id, smp.label,
+              static_cast<int>(ds.class_names.size()) - 1);
+  }
+}
+
 // Carves a stratified `fraction` of `train` as val (or, under the seed protocol, takes val =
-// test). Empty results are DataErrors.
-void carve_val(Split& s, const std::vector<int>& labels, const config::SplitConfig& cfg, uint64_t seed) {
+// test). With `by_subject`, whole subjects of `train` go to val (subject_partition on the
+// training subset), so no subject is in both. Empty results are DataErrors.
+void carve_val(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
+               uint64_t seed, bool by_subject = false) {
   if (cfg.select_on_test) {
     s.val = s.test;
     return;
   }
   FER_CHECK(cfg.val_fraction > 0.0 && cfg.val_fraction < 1.0, ConfigError,
             "split.val_fraction must be in (0, 1) to carve val from train, got {}", cfg.val_fraction);
-  auto parts = stratified_partition(s.train, labels, {1.0 - cfg.val_fraction, cfg.val_fraction},
-                                    derive_seed(seed, Stream::kValCarve));
-  FER_CHECK(!parts[1].empty(), DataError,
-            "split.val_fraction {} of {} training samples leaves val empty; raise it", cfg.val_fraction,
-            s.train.size());
-  FER_CHECK(!parts[0].empty(), DataError,
-            "split.val_fraction {} of {} training samples leaves train empty; lower it", cfg.val_fraction,
-            s.train.size());
+  const std::vector<double> fractions = {1.0 - cfg.val_fraction, cfg.val_fraction};
+  const uint64_t carve_seed = derive_seed(seed, Stream::kValCarve);
+  auto parts = by_subject ? subject_partition(ds, fractions, carve_seed, /*stratified=*/true, &s.train)
+                          : stratified_partition(s.train, labels, fractions, carve_seed);
+  const char* unit = by_subject ? "training subjects" : "training samples";
+  const size_t units = by_subject ? subject_count(ds, s.train) : s.train.size();
+  FER_CHECK(!parts[1].empty(), DataError, "split.val_fraction {} of {} {} leaves val empty; raise it",
+            cfg.val_fraction, units, unit);
+  FER_CHECK(!parts[0].empty(), DataError, "split.val_fraction {} of {} {} leaves train empty; lower it",
+            cfg.val_fraction, units, unit);
   s.train = std::move(parts[0]);
   s.val = std::move(parts[1]);
 }
@@ -90,14 +111,24 @@ void carve_val(Split& s, const std::vector<int>& labels, const config::SplitConf
 }  // namespace
 
 std::vector<std::vector<size_t>> subject_partition(const Dataset& ds, const std::vector<double>& fractions,
-                                                   uint64_t seed, bool stratified) {
+                                                   uint64_t seed, bool stratified,
+                                                   const std::vector<size_t>* subset) {
   FER_CHECK(!fractions.empty(), ConfigError, "split fractions are empty");
   const std::vector<int> labels = ds.labels();
   const size_t classes = stratified ? class_span(labels) : 1;
+  std::vector<size_t> indices;
+  if (subset != nullptr) {
+    indices = *subset;
+    std::sort(indices.begin(), indices.end());
+  } else {
+    indices.resize(ds.samples.size());
+    std::iota(indices.begin(), indices.end(), size_t{0});
+  }
   // Subjects in sorted order, then a seeded shuffle, then largest first (stable): big subjects
   // are placed while there is room to balance them.
   std::map<std::string, std::vector<size_t>> by_subject;
-  for (size_t i = 0; i < ds.samples.size(); ++i) {
+  for (size_t i : indices) {
+    FER_CHECK(i < ds.samples.size(), DataError, "sample index {} out of range (0..{})", i, ds.samples.size());
     FER_CHECK(!ds.samples[i].subject.empty(), DataError, "{}: sample {} has no subject", ds.source,
               ds.samples[i].id);
     by_subject[ds.samples[i].subject].push_back(i);
@@ -112,7 +143,7 @@ std::vector<std::vector<size_t>> subject_partition(const Dataset& ds, const std:
                    [&](size_t a, size_t b) { return subjects[a]->size() > subjects[b]->size(); });
 
   std::vector<double> class_total(classes, 0.0);
-  for (int l : labels) class_total[stratified ? static_cast<size_t>(l) : 0] += 1.0;
+  for (size_t i : indices) class_total[stratified ? static_cast<size_t>(labels[i]) : 0] += 1.0;
   const size_t parts_n = fractions.size();
   std::vector<std::vector<double>> have(parts_n, std::vector<double>(classes, 0.0));
   std::vector<size_t> subjects_in(parts_n, 0);
@@ -152,9 +183,7 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
                  uint64_t seed) {
   FER_CHECK(cfg.ratios.size() == 3, ConfigError,
             "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
-  const bool by_subject = std::all_of(ds.samples.begin(), ds.samples.end(),
-                                      [](const Sample& smp) { return !smp.subject.empty(); });
-  if (by_subject) {
+  if (has_subjects(ds)) {
     FER_CHECK(cfg.order == "random", ConfigError,
               "split.order \"file\" cuts each class in file order, but the samples of {} have subjects "
               "(data.subject_pattern): whole subjects go to one split each; use one or the other",
@@ -235,7 +264,7 @@ void split_predefined(Split& s, const Dataset& ds, const std::vector<int>& label
     else if (!cfg.test.empty() && u == cfg.test)
       s.test.push_back(i);
   }
-  if (cfg.val.empty()) carve_val(s, labels, cfg, seed);
+  if (cfg.val.empty()) carve_val(s, ds, labels, cfg, seed);
 }
 
 void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
@@ -253,21 +282,14 @@ void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
   for (size_t i = 0; i < labels.size(); ++i) {
     if (!in_test[i]) s.train.push_back(i);
   }
-  carve_val(s, labels, cfg, seed);
+  carve_val(s, ds, labels, cfg, seed);
 }
 
 void split_kfold(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
                  uint64_t seed) {
-  FER_CHECK(cfg.folds >= 2, ConfigError, "split.folds must be >= 2, got {}", cfg.folds);
   FER_CHECK(cfg.fold >= 1 && cfg.fold <= cfg.folds, ConfigError, "split.fold must be in 1..{}, got {}",
             cfg.folds, cfg.fold);
-  const std::vector<int64_t> counts = ds.class_counts();
-  for (size_t c = 0; c < counts.size(); ++c) {
-    FER_CHECK(counts[c] == 0 || counts[c] >= cfg.folds, ConfigError,
-              "split.folds = {} exceeds the {} samples of class \"{}\"", cfg.folds, counts[c],
-              class_name(ds, c));
-  }
-  auto folds = stratified_kfold(labels, cfg.folds, seed);
+  auto folds = kfold_test_folds(ds, cfg, seed);
   s.test = std::move(folds[static_cast<size_t>(cfg.fold - 1)]);
   for (int k = 0; k < cfg.folds; ++k) {
     if (k != cfg.fold - 1) {
@@ -276,19 +298,53 @@ void split_kfold(Split& s, const Dataset& ds, const std::vector<int>& labels, co
     }
   }
   std::sort(s.train.begin(), s.train.end());
-  carve_val(s, labels, cfg, seed);
+  const bool by_subject = has_subjects(ds);
+  carve_val(s, ds, labels, cfg, seed, by_subject);
+  if (by_subject) {
+    spdlog::info("subject-grouped fold {} of {}: train {} subjects ({} samples), val {} ({}), test {} ({})", cfg.fold,
+                 cfg.folds, subject_count(ds, s.train), s.train.size(), subject_count(ds, s.val), s.val.size(),
+                 subject_count(ds, s.test), s.test.size());
+  }
+}
+
+// Subject-grouped stratified k-fold: subject_partition into k equal parts, so every subject's
+// samples are in one fold and each fold gets about 1/k of every class.
+std::vector<std::vector<size_t>> subject_kfold(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
+  std::vector<size_t> all(ds.samples.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  const size_t subjects = subject_count(ds, all);
+  FER_CHECK(static_cast<size_t>(cfg.folds) <= subjects, ConfigError,
+            "split.folds = {} exceeds the {} subjects of {} (data.subject_pattern): subject-grouped folds need at "
+            "least one subject per fold; use at most {} folds",
+            cfg.folds, subjects, ds.source, subjects);
+  auto folds = subject_partition(ds, std::vector<double>(static_cast<size_t>(cfg.folds), 1.0 / cfg.folds),
+                                 derive_seed(seed, Stream::kSplit, 4, 0), /*stratified=*/true);
+  // A class held by fewer subjects than folds cannot be in every test fold: say which.
+  const std::vector<int64_t> counts = ds.class_counts();
+  for (size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] == 0) continue;
+    std::string missing;
+    for (size_t k = 0; k < folds.size(); ++k) {
+      const bool has = std::any_of(folds[k].begin(), folds[k].end(),
+                                   [&](size_t i) { return static_cast<size_t>(ds.samples[i].label) == c; });
+      if (!has) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", k + 1);
+    }
+    if (!missing.empty()) {
+      spdlog::warn("subject-grouped folds: class \"{}\" ({} samples) has no test sample in fold(s) {}: too few of "
+                   "its subjects to spread over {} folds",
+                   class_name(ds, c), counts[c], missing, cfg.folds);
+    }
+  }
+  spdlog::info("subject-grouped stratified {}-fold over {} subjects: each subject's samples are in one test fold",
+               cfg.folds, subjects);
+  return folds;
 }
 
 }  // namespace
 
 Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
-  FER_CHECK(!ds.samples.empty(), DataError, "{}: the dataset has no samples to split", ds.source);
+  check_labels(ds);
   const std::vector<int> labels = ds.labels();
-  for (const auto& smp : ds.samples) {
-    FER_CHECK(smp.label >= 0 && static_cast<size_t>(smp.label) < ds.class_names.size(), DataError,
-              "{}: sample {} has label {} outside 0..{}", ds.source, smp.id, smp.label,
-              static_cast<int>(ds.class_names.size()) - 1);
-  }
 
   Split s;
   s.scheme = cfg.scheme;
@@ -317,6 +373,44 @@ Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t see
     std::sort(s.val.begin(), s.val.end());
   }
   return s;
+}
+
+bool has_subjects(const Dataset& ds) {
+  return !ds.samples.empty() && std::all_of(ds.samples.begin(), ds.samples.end(),
+                                            [](const Sample& smp) { return !smp.subject.empty(); });
+}
+
+std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
+  check_labels(ds);
+  if (cfg.scheme == "ck_plus_folds") {
+    FER_CHECK(cfg.folds == 10, ConfigError,
+              "split.folds = {}: ck_plus_folds is the seed's 10-fold protocol; set folds to 10 or "
+              "use the stratified_kfold scheme",
+              cfg.folds);
+    FER_CHECK(cfg.ck_fold_sizes.size() == ds.class_names.size(), ConfigError,
+              "split.ck_fold_sizes has {} entries but {} has {} classes", cfg.ck_fold_sizes.size(), ds.source,
+              ds.class_names.size());
+    if (has_subjects(ds)) {
+      spdlog::warn("ck_plus_folds is the seed's class-ordered protocol and ignores subjects (frames of one person "
+                   "can be in train and test); use stratified_kfold for subject-grouped folds");
+    }
+    const std::vector<int> labels = ds.labels();
+    std::vector<std::vector<size_t>> folds;
+    for (int f = 1; f <= cfg.folds; ++f) folds.push_back(ck_plus_seed_test_indices(labels, f, cfg.ck_fold_sizes));
+    return folds;
+  }
+  FER_CHECK(cfg.scheme == "stratified_kfold", ConfigError,
+            "split.scheme \"{}\" has no folds; k-fold needs stratified_kfold or ck_plus_folds", cfg.scheme);
+  FER_CHECK(cfg.folds >= 2, ConfigError, "split.folds must be >= 2, got {}", cfg.folds);
+  if (has_subjects(ds)) return subject_kfold(ds, cfg, seed);
+  const std::vector<int64_t> counts = ds.class_counts();
+  for (size_t c = 0; c < counts.size(); ++c) {
+    FER_CHECK(counts[c] == 0 || counts[c] >= cfg.folds, ConfigError,
+              "split.folds = {} exceeds the {} samples of class \"{}\" (stratified folds need at least one per "
+              "fold); use at most {} folds",
+              cfg.folds, counts[c], class_name(ds, c), counts[c]);
+  }
+  return stratified_kfold(ds.labels(), cfg.folds, seed);
 }
 
 std::vector<size_t> ck_plus_seed_test_indices(const std::vector<int>& labels, int fold,

@@ -537,3 +537,27 @@ TEST(Config, FallbackErrors) {
     "model": {"fallback": {"visible": "runs/v"}}})"),
                        "use \"visible\""));
 }
+
+TEST(ConfigSubjectPattern, PresetsRegexesAndFormatsWithoutFileNames) {
+  Config c = parse_config(R"({"data": {"path": "x", "subject_pattern": "ck_plus"}})", "t.json");
+  EXPECT_EQ(c.data.subject_pattern, "ck_plus");  // kept as written; resolved where it is used
+  EXPECT_EQ(to_json(c)["data"]["subject_pattern"], "ck_plus");
+  EXPECT_EQ(fer::config::subject_regex("ck_plus"), R"(^(S\d+)_\d+_\d+)");
+  EXPECT_EQ(fer::config::subject_regex("jaffe"), R"(^([A-Za-z]{2})\.[A-Za-z]{2}\d*\.\d+)");
+  EXPECT_EQ(parse_config(kMinimal, "t.json", {"data.subject_pattern=jaffe"}).data.subject_pattern, "jaffe");
+  EXPECT_EQ(parse_config(R"({"data": {"path": "x", "subject_pattern": "^(p\\d+)_"}})", "t.json").data.subject_pattern,
+            "^(p\\d+)_");
+
+  EXPECT_EQ(error_of(R"({"data": {"path": "x", "subject_pattern": "ckplus"}})"),
+            "t.json:1: /data/subject_pattern: expected a preset (\"ck_plus\", \"jaffe\") or a regular expression "
+            "with a capture group (...) for the subject, got \"ckplus\"");
+  EXPECT_TRUE(contains(error_of(R"({"data": {"path": "x", "subject_pattern": "(S\\d+"}})"),
+                       "/data/subject_pattern: expected a preset"));
+  EXPECT_EQ(error_of(R"({"data": {"format": "ck_plus_h5", "path": "x.h5",
+    "subject_pattern": "ck_plus"}})"),
+            "t.json:2: /data/subject_pattern: format \"ck_plus_h5\" has no file names to read subjects from; "
+            "subject_pattern needs image_folder or a paired format, got \"ck_plus\"");
+  EXPECT_TRUE(contains(error_of(R"({"data": {"format": "fer2013_csv", "path": "x.csv"}})",
+                                {"data.subject_pattern=jaffe"}),
+                       "format \"fer2013_csv\" has no file names"));
+}

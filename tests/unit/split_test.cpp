@@ -1,10 +1,14 @@
 // Splits: the seed's CK+ folds, stratified k-fold, ratio and predefined splits.
 #include "fer/data/split.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
@@ -13,6 +17,7 @@
 
 #include "fer/core/error.hpp"
 #include "fer/data/loaders.hpp"
+#include "fer/data/prepare.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -369,6 +374,252 @@ TEST(SplitRatio, FileOrderCutsEachClassIntoContiguousBlocks) {
   for (auto& smp : ds.samples) smp.subject = "s" + std::to_string(smp.label);
   cfg.order = "file";
   EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 1); }), "split.order \"file\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subjects: presets, subject-grouped stratified k-fold, kfold_test_folds
+
+// `subjects` subjects "S000".."S<n>", subject s with 2 + (s * 7) % 9 samples whose labels cycle
+// over the classes from an offset, so subjects differ in size and class mix.
+Dataset make_subject_ds(size_t subjects, size_t classes) {
+  Dataset ds;
+  ds.source = "subj";
+  for (size_t c = 0; c < classes; ++c) ds.class_names.push_back("c" + std::to_string(c));
+  for (size_t s = 0; s < subjects; ++s) {
+    const size_t n = 2 + (s * 7) % 9;
+    for (size_t j = 0; j < n; ++j) {
+      fer::data::Sample smp;
+      smp.label = static_cast<int>((s + j * (1 + s % 2)) % classes);
+      smp.subject = fmt::format("S{:03}", s);
+      smp.id = fmt::format("c{}/{}_{:03}.png", smp.label, smp.subject, j);
+      ds.samples.push_back(smp);
+    }
+  }
+  return ds;
+}
+
+std::set<std::string> subjects_of(const Dataset& ds, const std::vector<size_t>& idx) {
+  std::set<std::string> out;
+  for (size_t i : idx) out.insert(ds.samples[i].subject);
+  return out;
+}
+
+bool disjoint(const std::set<std::string>& a, const std::set<std::string>& b) {
+  for (const auto& x : a) {
+    if (b.count(x)) return false;
+  }
+  return true;
+}
+
+SplitConfig kfold_cfg(int folds, int fold = 1) {
+  SplitConfig cfg;
+  cfg.scheme = "stratified_kfold";
+  cfg.folds = folds;
+  cfg.fold = fold;
+  cfg.val_fraction = 0.2;
+  return cfg;
+}
+
+TEST(SplitGroupedKfold, FoldsPartitionSamplesAndSubjectsWithBalancedClasses) {
+  const Dataset ds = make_subject_ds(40, 3);
+  const std::vector<int> labels = ds.labels();
+  ASSERT_TRUE(fer::data::has_subjects(ds));
+  const int k = 5;
+  const auto folds = fer::data::kfold_test_folds(ds, kfold_cfg(k), 17);
+  ASSERT_EQ(folds.size(), size_t(k));
+
+  // Every sample in exactly one fold.
+  std::vector<size_t> all;
+  for (const auto& f : folds) {
+    EXPECT_FALSE(f.empty());
+    EXPECT_TRUE(std::is_sorted(f.begin(), f.end()));
+    all.insert(all.end(), f.begin(), f.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<size_t> expect(ds.samples.size());
+  std::iota(expect.begin(), expect.end(), size_t{0});
+  EXPECT_EQ(all, expect);
+
+  // Every subject in exactly one fold.
+  std::map<std::string, int> fold_of;
+  for (int f = 0; f < k; ++f) {
+    for (size_t i : folds[size_t(f)]) {
+      const auto [it, fresh] = fold_of.emplace(ds.samples[i].subject, f);
+      EXPECT_TRUE(fresh || it->second == f) << ds.samples[i].subject << " in folds " << it->second + 1 << " and "
+                                            << f + 1;
+    }
+  }
+  EXPECT_EQ(fold_of.size(), 40u);
+
+  // Each fold holds 1/k of every class to within two samples (subjects hold 2..10 samples).
+  const auto totals = counts_of(all, labels, 3);
+  for (int f = 0; f < k; ++f) {
+    const auto c = counts_of(folds[size_t(f)], labels, 3);
+    for (size_t j = 0; j < 3; ++j) {
+      EXPECT_NEAR(c[j], totals[j] / double(k), 2.0) << "fold " << f + 1 << " class " << j;
+    }
+  }
+
+  EXPECT_EQ(fer::data::kfold_test_folds(ds, kfold_cfg(k), 17), folds);
+  EXPECT_NE(fer::data::kfold_test_folds(ds, kfold_cfg(k), 18), folds);
+}
+
+TEST(SplitGroupedKfold, MakeSplitKeepsSubjectsOnOneSide) {
+  const Dataset ds = make_subject_ds(30, 3);
+  const int k = 4;
+  const auto folds = fer::data::kfold_test_folds(ds, kfold_cfg(k), 5);
+  for (int f = 1; f <= k; ++f) {
+    const Split s = fer::data::make_split(ds, kfold_cfg(k, f), 5);
+    EXPECT_EQ(s.test, folds[size_t(f - 1)]) << "fold " << f;
+    expect_partition(s, ds.samples.size());
+    EXPECT_FALSE(s.val.empty());
+    const auto tr = subjects_of(ds, s.train), va = subjects_of(ds, s.val), te = subjects_of(ds, s.test);
+    EXPECT_TRUE(disjoint(tr, va)) << "fold " << f;
+    EXPECT_TRUE(disjoint(tr, te)) << "fold " << f;
+    EXPECT_TRUE(disjoint(va, te)) << "fold " << f;
+    // val is about val_fraction of the training part.
+    const double train_part = double(s.train.size() + s.val.size());
+    EXPECT_NEAR(s.val.size() / train_part, 0.2, 0.1) << "fold " << f;
+  }
+}
+
+TEST(SplitGroupedKfold, SubsetSubjectPartition) {
+  const Dataset ds = make_subject_ds(20, 2);
+  std::vector<size_t> subset;
+  for (size_t i = 0; i < ds.samples.size(); ++i) {
+    if (ds.samples[i].subject < "S010") subset.push_back(i);
+  }
+  const auto parts = fer::data::subject_partition(ds, {0.5, 0.5}, 3, true, &subset);
+  std::vector<size_t> merged = parts[0];
+  merged.insert(merged.end(), parts[1].begin(), parts[1].end());
+  std::sort(merged.begin(), merged.end());
+  EXPECT_EQ(merged, subset);
+  EXPECT_TRUE(disjoint(subjects_of(ds, parts[0]), subjects_of(ds, parts[1])));
+  EXPECT_EQ(subjects_of(ds, parts[0]).size() + subjects_of(ds, parts[1]).size(), 10u);
+  // Without a subset the partition is over all samples, as before.
+  const auto whole = fer::data::subject_partition(ds, {0.5, 0.5}, 3);
+  EXPECT_EQ(whole[0].size() + whole[1].size(), ds.samples.size());
+}
+
+TEST(SplitGroupedKfold, Errors) {
+  const Dataset ds = make_subject_ds(4, 2);
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::kfold_test_folds(ds, kfold_cfg(5), 1); }),
+             "split.folds = 5 exceeds the 4 subjects of subj (data.subject_pattern)");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, kfold_cfg(5, 2), 1); }),
+             "split.folds = 5 exceeds the 4 subjects");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, kfold_cfg(3, 4), 1); }),
+             "split.fold must be in 1..3, got 4");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, kfold_cfg(3, 0), 1); }),
+             "split.fold must be in 1..3, got 0");
+  // Without subjects the smallest class bounds the folds.
+  const Dataset plain = make_ds(class_ordered({10, 3}), 2);
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::kfold_test_folds(plain, kfold_cfg(4), 1); }),
+             "split.folds = 4 exceeds the 3 samples of class \"c1\"");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::kfold_test_folds(plain, kfold_cfg(1), 1); }),
+             "split.folds must be >= 2, got 1");
+  SplitConfig ratio;
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::kfold_test_folds(plain, ratio, 1); }),
+             "split.scheme \"ratio\" has no folds");
+}
+
+TEST(SplitKfoldTestFolds, StratifiedMatchesMakeSplit) {
+  const std::vector<int> labels = class_ordered({40, 30, 20});
+  const Dataset ds = make_ds(labels, 3);
+  EXPECT_FALSE(fer::data::has_subjects(ds));
+  const auto folds = fer::data::kfold_test_folds(ds, kfold_cfg(5), 11);
+  EXPECT_EQ(folds, fer::data::stratified_kfold(labels, 5, 11));
+  for (int f = 1; f <= 5; ++f) {
+    EXPECT_EQ(fer::data::make_split(ds, kfold_cfg(5, f), 11).test, folds[size_t(f - 1)]) << "fold " << f;
+  }
+}
+
+TEST(SplitKfoldTestFolds, CkPlusMatchesMakeSplit) {
+  const std::vector<int> labels = class_ordered(kCkCounts);
+  const Dataset ds = make_ds(labels, 7);
+  SplitConfig cfg;
+  cfg.scheme = "ck_plus_folds";
+  cfg.select_on_test = true;
+  const auto folds = fer::data::kfold_test_folds(ds, cfg, 1);
+  ASSERT_EQ(folds.size(), 10u);
+  for (int f = 1; f <= 10; ++f) {
+    cfg.fold = f;
+    EXPECT_EQ(folds[size_t(f - 1)], fer::data::ck_plus_seed_test_indices(labels, f, kCkSizes));
+    EXPECT_EQ(fer::data::make_split(ds, cfg, 1).test, folds[size_t(f - 1)]) << "fold " << f;
+  }
+  cfg.folds = 5;
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::kfold_test_folds(ds, cfg, 1); }),
+             "split.folds = 5: ck_plus_folds is the seed's 10-fold protocol");
+}
+
+Dataset files_ds(const std::vector<std::string>& paths) {
+  Dataset ds;
+  ds.format = "image_folder";
+  ds.source = "files";
+  ds.class_names = {"a"};
+  for (const auto& p : paths) {
+    fer::data::Sample s;
+    s.id = p;
+    s.label = 0;
+    s.path = "/data/a/" + p;
+    ds.samples.push_back(s);
+  }
+  return ds;
+}
+
+TEST(SubjectPattern, Presets) {
+  EXPECT_EQ(fer::config::subject_pattern_presets(), (std::vector<std::string>{"ck_plus", "jaffe"}));
+  EXPECT_EQ(fer::config::subject_regex("(x)"), "(x)");
+
+  Dataset ck = files_ds({"S010_004_00000017.png", "S132_006_00000023.png"});
+  fer::data::assign_subjects(ck, "ck_plus");
+  EXPECT_EQ(ck.samples[0].subject, "S010");
+  EXPECT_EQ(ck.samples[1].subject, "S132");
+
+  Dataset jaffe = files_ds({"KA.AN1.39.tiff", "YM.NE3.51.tiff", "NA.SU1.79.tiff"});
+  fer::data::assign_subjects(jaffe, "jaffe");
+  EXPECT_EQ(jaffe.samples[0].subject, "KA");
+  EXPECT_EQ(jaffe.samples[1].subject, "YM");
+  EXPECT_EQ(jaffe.samples[2].subject, "NA");
+
+  // Paired samples: the first modality's file name.
+  Dataset paired = files_ds({"x.png"});
+  paired.samples[0].modality_paths = {"/d/visible/a/S005_001_00000003.png", "/d/infrared/a/ir_0003.png"};
+  fer::data::assign_subjects(paired, "ck_plus");
+  EXPECT_EQ(paired.samples[0].subject, "S005");
+}
+
+TEST(SubjectPattern, Errors) {
+  Dataset jaffe = files_ds({"KA.AN1.39.tiff"});
+  EXPECT_HAS(error_of<fer::DataError>([&] { fer::data::assign_subjects(jaffe, "ck_plus"); }),
+             "data.subject_pattern \"ck_plus\" matches no file name");
+  Dataset mixed = files_ds({"S010_004_00000017.png", "face.png"});
+  EXPECT_HAS(error_of<fer::DataError>([&] { fer::data::assign_subjects(mixed, "ck_plus"); }),
+             "does not match 1 of 2 file names");
+  Dataset h5 = make_ds({0, 1}, 2);
+  h5.format = "ck_plus_h5";
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::assign_subjects(h5, "ck_plus"); }),
+             "format \"ck_plus_h5\" (mem) has no file names");
+}
+
+TEST(SubjectPattern, LoadConfiguredAppliesItToImageFolders) {
+  fer::test::TempDir dir;
+  for (const char* cls : {"happy", "sad"}) {
+    std::filesystem::create_directories(dir.path() / cls);
+    for (const char* subj : {"S010", "S011", "S012"}) {
+      std::ofstream(dir.path() / cls / fmt::format("{}_001_0000000{}.png", subj, cls[0] == 'h' ? 1 : 2)) << "x";
+    }
+  }
+  fer::config::DataConfig cfg;
+  cfg.path = dir.str();
+  cfg.subject_pattern = "ck_plus";
+  const Dataset ds = fer::data::load_configured(cfg);
+  ASSERT_EQ(ds.samples.size(), 6u);
+  EXPECT_TRUE(fer::data::has_subjects(ds));
+  EXPECT_EQ(ds.samples[0].subject, "S010");
+  EXPECT_EQ(subjects_of(ds, {0, 1, 2, 3, 4, 5}).size(), 3u);
+  const Split s = fer::data::make_split(ds, kfold_cfg(3, 2), 9);
+  EXPECT_EQ(subjects_of(ds, s.test).size(), 1u);
+  EXPECT_EQ(s.test.size(), 2u);
 }
 
 }  // namespace

@@ -23,7 +23,9 @@ struct SplitConfig {
   std::string train = "Training";                  ///< "predefined": usage name of the train split
   std::string val = "PublicTest";                  ///< "predefined": usage of val ("" = carve from train)
   std::string test = "PrivateTest";                ///< "predefined": usage of test
-  int folds = 10;                                  ///< k-fold schemes: number of folds
+  /// k-fold schemes: number of folds (stratified_kfold: at most the smallest class, or with
+  /// data.subject_pattern the number of subjects: folds are then subject-grouped)
+  int folds = 10;
   int fold = 1;                                    ///< k-fold schemes: the test fold, 1-based
   std::vector<int> ck_fold_sizes = {12, 18, 9, 21, 9, 24, 6};  ///< per-class test block (seed CK+)
   double val_fraction = 0.1;  ///< part of train carved (stratified) as val when the scheme has none
@@ -50,10 +52,21 @@ struct DataConfig {
   std::map<std::string, std::string> label_map;  ///< source class name -> new class name
   SplitConfig split;
   PairedConfig paired;         ///< paired formats only
-  std::string subject_pattern;  ///< regex on the file name, group 1 = subject id (grouped splits); "" = none
+  /// Subject of each sample, for subject-grouped splits (ratio, stratified_kfold): a preset
+  /// ("ck_plus", "jaffe"; see subject_regex) or a regex searched in the file name, group 1 = subject
+  /// id. Formats with file names only (image_folder, paired); "" = none.
+  std::string subject_pattern;
   int workers = 0;   ///< decode/augment threads; 0 = all cores
   int prefetch = 4;  ///< batches prepared ahead of the model
 };
+
+/// The regex of a data.subject_pattern value: the preset's for a preset name ("ck_plus": CK+
+/// names like S010_004_00000017.png -> S010; "jaffe": JAFFE names like KA.AN1.39.tiff -> KA),
+/// else the value itself.
+std::string subject_regex(const std::string& subject_pattern);
+
+/// Names of the data.subject_pattern presets, in a fixed order.
+std::vector<std::string> subject_pattern_presets();
 
 /// Deterministic preprocessing shared by train, eval and infer (stored in checkpoints).
 struct PreprocessConfig {

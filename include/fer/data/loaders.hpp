@@ -68,8 +68,11 @@ bool is_paired_format(const std::string& format);
 std::vector<int> modality_channels(const config::DataConfig& cfg);
 
 /// Sets each sample's subject to group 1 of `pattern` searched in its file name (the first
-/// modality's file name for paired samples, then the others). DataError naming the pattern when
-/// it matches no file, or when some files do not match (listing them). No-op for "".
+/// modality's file name for paired samples, then the others). `pattern` is a regex or a preset
+/// name (config::subject_regex: "ck_plus" S010_004_00000017.png -> S010, "jaffe"
+/// KA.AN1.39.tiff -> KA). DataError naming the pattern when it matches no file, or when some
+/// files do not match (listing them); ConfigError when the samples have no files (HDF5/CSV
+/// formats). No-op for "".
 void assign_subjects(Dataset& ds, const std::string& pattern);
 
 /// Element type of write_h5_array.

@@ -17,7 +17,9 @@ namespace fer::data {
 /// `fer infer` aligns faces in photos the same way. Returns the file used, or "" when none.
 std::string adopt_alignment(config::Config& cfg);
 
-/// Loads data.path with data.format, then applies data.label_map and data.classes.
+/// Loads data.path with data.format, sets each sample's subject from data.subject_pattern (a
+/// preset or a regex on the file name, every format with file names; ConfigError for formats
+/// without, DataError when file names do not match), then applies data.label_map and data.classes.
 Dataset load_configured(const config::DataConfig& cfg);
 
 /// Rebuilds a split saved by split_to_json from sample ids. Ids that the dataset does not

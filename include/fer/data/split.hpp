@@ -18,11 +18,23 @@ struct Split {
   std::string selection = "val";        ///< "val", or "test" under the seed protocol
 };
 
-/// Builds the split the config asks for. With the "ratio" scheme and a subject on every sample
-/// (data.subject_pattern), whole subjects go to train / val / test (subject_partition), so no
-/// subject is on two sides; without subjects the split is the per-sample one. Throws ConfigError/DataError on impossible requests
-/// (empty split, fold out of range, unknown usage name, ...).
+/// Builds the split the config asks for. With a subject on every sample (data.subject_pattern),
+/// "ratio" puts whole subjects in train / val / test (subject_partition) and "stratified_kfold"
+/// uses subject-grouped folds and carves val by whole subjects, so no subject is on two sides;
+/// without subjects the splits are per sample. k-fold schemes test on kfold_test_folds()[fold - 1].
+/// Throws ConfigError/DataError on impossible requests (empty split, fold out of range, more
+/// folds than samples of a class or than subjects, unknown usage name, ...).
 Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
+
+/// All test folds of a k-fold scheme, fold 1 first (for `fer kfold`): "stratified_kfold" gives
+/// cfg.folds disjoint folds covering every sample once, subject-grouped (every subject in one
+/// fold, classes balanced greedily) when has_subjects(ds), else stratified_kfold; "ck_plus_folds"
+/// gives the seed's 10 class-ordered folds (ck_plus_seed_test_indices, seed order). ConfigError
+/// for other schemes, folds < 2, folds above the smallest class (per sample) or the subject count.
+std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
+
+/// True when every sample has a subject (data.subject_pattern): splits are then subject-grouped.
+bool has_subjects(const Dataset& ds);
 
 /// The seed code's CK+ fold: test indices of fold `fold` (1..10) over class-ordered labels,
 /// per class the fold-th block of fold_sizes[c] (fold 10 takes the last ones, in reverse),
@@ -51,12 +63,14 @@ std::vector<size_t> natural_order_rank(const Dataset& ds);
 /// Natural ("human") string order: digit runs compare as numbers.
 bool natural_less(const std::string& a, const std::string& b);
 
-/// Partition of all samples of `ds` (each must have a subject) into fractions.size() parts by
-/// whole subjects: subjects in a seeded order, largest first, each to the part whose per-class
-/// deficit it fills best (per-class only when `stratified`), every part with a positive
-/// fraction getting at least one subject while there are enough. Parts sorted; deterministic.
+/// Partition of the samples of `ds` (all, or the indices in `subset`; each must have a subject)
+/// into fractions.size() parts by whole subjects: subjects in a seeded order, largest first, each
+/// to the part whose per-class deficit it fills best (per-class only when `stratified`), every
+/// part with a positive fraction getting at least one subject while there are enough. Parts
+/// sorted; deterministic.
 std::vector<std::vector<size_t>> subject_partition(const Dataset& ds, const std::vector<double>& fractions,
-                                                   uint64_t seed, bool stratified = true);
+                                                   uint64_t seed, bool stratified = true,
+                                                   const std::vector<size_t>* subset = nullptr);
 
 /// {"scheme":..., "selection":..., "train":[ids], "val":[ids], "test":[ids]}.
 nlohmann::json split_to_json(const Split& split, const Dataset& ds);
