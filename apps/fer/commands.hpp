@@ -13,6 +13,7 @@ using Runner = std::function<int()>;
 Runner add_synth(CLI::App& app);
 Runner add_train(CLI::App& app);
 Runner add_eval(CLI::App& app);
+Runner add_kfold(CLI::App& app);
 Runner add_infer(CLI::App& app);
 Runner add_align(CLI::App& app);
 Runner add_list(CLI::App& app);

@@ -782,6 +782,92 @@ void plot_per_class_png(const std::string& path, const Metrics& m,
   save_png(path, cv);
 }
 
+void plot_fold_bars_png(const std::string& path, const std::vector<int>& folds,
+                        const std::vector<double>& values, double mean, double std, const std::string& title,
+                        const std::string& ylabel) {
+  const int n = static_cast<int>(values.size());
+  FER_CHECK(n > 0 && folds.size() == values.size(), DataError, "plot_fold_bars_png: {} folds for {} values",
+            folds.size(), values.size());
+  std::vector<std::string> names;
+  for (int f : folds) names.push_back(fmt::format("fold {}", f));
+  const Font value_font{n <= 10 ? 0.46 : 0.38, 1.0};
+  const double label_h = measure("Ag", kLabelFont).h + measure("Ag", kLabelFont).descent;
+  const double tick_h = measure("Ag", kTickFont).h + measure("Ag", kTickFont).descent;
+  const double slot_w = std::clamp(900.0 / n, std::max(64.0, max_text_width(names, kTickFont) + 12), 130.0);
+  const Axis y = make_axis(0, 100, 5, false, true);
+  const double left = 16 + label_h + 12 + max_text_width(y.labels, kTickFont) + 8;
+  const double plot_w = std::max(slot_w * n, 480.0);
+  const std::string subtitle = fmt::format("mean {:.2f}% +- {:.2f}% (sample std) over {} fold{}", 100 * mean,
+                                           100 * std, n, n == 1 ? "" : "s");
+  const double title_h = measure(title, kTitleFont).h, sub_h = measure(subtitle, kSubtitleFont).h;
+  const double legend_h = measure("Ag", kLegendFont).h + 14;
+  const double top = 18 + title_h + 12 + sub_h + 14 + legend_h + 10;
+  const double plot_h = 360;
+  const double bottom = 10 + tick_h + 14 + label_h + 16;
+  const int W = static_cast<int>(std::ceil(std::max(
+      left + plot_w + 24, std::max(measure(title, kTitleFont).w, measure(subtitle, kSubtitleFont).w) + 40)));
+  const int H = static_cast<int>(std::ceil(top + plot_h + bottom));
+  Canvas cv(W, H);
+  const Box area{left, top, plot_w, plot_h};
+  const double y_top = 110;  // headroom above 100 % for the value labels
+  auto sy = [&](double pct) { return area.bottom() - std::clamp(pct, 0.0, y_top) / y_top * area.h; };
+
+  const double head_w = std::max(measure(title, kTitleFont).w, measure(subtitle, kSubtitleFont).w);
+  const double cx = std::clamp(area.x + area.w / 2, 16 + head_w / 2, W - 16 - head_w / 2);
+  cv.text(title, cx, 18, kTitleFont, kInk, HAlign::kCenter, VAlign::kTop);
+  cv.text(subtitle, cx, 18 + title_h + 12, kSubtitleFont, kMuted, HAlign::kCenter, VAlign::kTop);
+
+  for (std::size_t i = 0; i < y.ticks.size(); ++i) {
+    const double yy = sy(y.ticks[i]);
+    cv.line(area.x, yy, area.right(), yy, kGrid);
+    cv.line(area.x - 4, yy, area.x, yy, kFrame);
+    cv.text(y.labels[i], area.x - 8, yy, kTickFont, kInk, HAlign::kRight, VAlign::kCenter);
+  }
+  // The +-std band under the bars, the mean line over them.
+  const Color band(225, 225, 250);
+  const double m_pct = 100 * (std::isfinite(mean) ? mean : 0.0);
+  const double s_pct = 100 * (std::isfinite(std) ? std : 0.0);
+  if (s_pct > 0)
+    cv.fill(Box{area.x + 1, sy(m_pct + s_pct), area.w - 2, sy(m_pct - s_pct) - sy(m_pct + s_pct)}, band);
+  const double slot = area.w / n;
+  const double bar_w = std::min(56.0, slot * 0.6);
+  for (int k = 0; k < n; ++k) {
+    const double v = 100 * std::clamp(std::isfinite(values[k]) ? values[k] : 0.0, 0.0, 1.0);
+    const double x = area.x + slot * (k + 0.5);
+    const Box bar{x - bar_w / 2, sy(v), bar_w, area.bottom() - sy(v)};
+    if (bar.h > 0.5) cv.fill(bar, kBlue);
+    cv.text(names[k], x, area.bottom() + 10, kTickFont, kInk, HAlign::kCenter, VAlign::kTop);
+  }
+  cv.polyline({{area.x, sy(m_pct)}, {area.right(), sy(m_pct)}}, kRed, 1.8, true);
+  for (int k = 0; k < n; ++k) {  // value labels over the mean line, on a white patch
+    const double v = 100 * std::clamp(std::isfinite(values[k]) ? values[k] : 0.0, 0.0, 1.0);
+    const std::string s = fmt::format("{:.1f}", v);
+    const TextSize ts = measure(s, value_font);
+    const double x = area.x + slot * (k + 0.5), base = sy(v) - 6;
+    cv.fill(Box{x - ts.w / 2 - 3, base - ts.h - 3, ts.w + 6, ts.h + 6}, kWhite);
+    cv.text(s, x, base, value_font, kInk, HAlign::kCenter);
+  }
+  cv.outline(area, kFrame);
+
+  // Legend: one row above the plot, right-aligned.
+  const std::string mean_label = fmt::format("mean {:.1f}%", m_pct);
+  const std::string std_label = fmt::format("+- std {:.1f}%", s_pct);
+  const double ly = area.y - 10 - legend_h / 2;
+  double lx = area.right() - measure(std_label, kLegendFont).w;
+  cv.text(std_label, lx, ly, kLegendFont, kInk, HAlign::kLeft, VAlign::kCenter);
+  lx -= 8 + 22;
+  cv.fill(Box{lx, ly - 7, 22, 14}, band);
+  lx -= 20 + measure(mean_label, kLegendFont).w;
+  cv.text(mean_label, lx, ly, kLegendFont, kInk, HAlign::kLeft, VAlign::kCenter);
+  lx -= 8 + 28;
+  cv.polyline({{lx, ly}, {lx + 28, ly}}, kRed, 1.8, true);
+
+  const double label_desc = measure("g", kLabelFont).descent;
+  cv.text("Fold", area.x + area.w / 2, H - 16 - label_desc, kLabelFont, kInk, HAlign::kCenter);
+  cv.text_up(ylabel, 16, area.y + area.h / 2, kLabelFont, kInk, HAlign::kLeft, VAlign::kCenter);
+  save_png(path, cv);
+}
+
 std::string history_csv(const std::vector<EpochRecord>& history) {
   std::string out = std::string(kHistoryHeader) + "\n";
   // fmt's "{}" prints the shortest representation that round-trips, independent of the locale.

@@ -38,6 +38,12 @@ void plot_curves_png(const std::string& path, const std::vector<EpochRecord>& hi
 void plot_per_class_png(const std::string& path, const Metrics& m,
                         const std::vector<std::string>& class_names, const std::string& title);
 
+/// Bars of one 0..1 value per fold (drawn in %), labelled "fold <i>" with the value on each bar;
+/// the mean as a dashed line with a shaded +-std band and a legend (k-fold reports).
+void plot_fold_bars_png(const std::string& path, const std::vector<int>& folds,
+                        const std::vector<double>& values, double mean, double std, const std::string& title,
+                        const std::string& ylabel);
+
 /// history.csv text (header: epoch,lr,train_loss,train_acc,val_loss,val_acc,val_macro_f1,seconds)
 std::string history_csv(const std::vector<EpochRecord>& history);
 /// Parses history.csv text; throws DataError naming `origin` and the line.

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End-to-end tests of `fer kfold` and `fer kfold report` through the binary on a tiny synthetic
+# dataset: 3 folds in 2 parallel jobs, the report files and numbers, resume (only a fold without
+# eval_test.json is redone), fold index out of range, a fold dir of another config, non-k-fold config.
+# Usage: kfold_test.sh FER_BINARY
+set -uo pipefail
+FER=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+PY=python3
+passed=0
+failed=0
+ok() { echo "PASS: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# expect_exit CODE NAME -- command...: runs it, keeps stdout in $T/out and stderr in $T/err
+expect_exit() {
+  local code=$1 name=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  local got=$?
+  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; cat "$T/out" "$T/err"; fi
+}
+err_has() { grep -q -- "$1" "$T/err"; }
+out_has() { grep -q -- "$1" "$T/out"; }
+
+expect_exit 0 "synth" -- "$FER" synth --out "$T/d" --classes 3 --per-class 20 --size 32 --seed 3
+cat >"$T/k.json" <<EOF
+{
+  "name": "kf",
+  "seed": 1,
+  "data": {"format": "image_folder", "path": "$T/d",
+           "split": {"scheme": "stratified_kfold", "folds": 3}},
+  "preprocess": {"size": 32, "channels": 1, "normalize": "dataset"},
+  "model": {"name": "resnet18", "width": 4},
+  "train": {"epochs": 1, "batch_size": 16}
+}
+EOF
+K="$T/kf"
+
+expect_exit 0 "kfold --folds 3 --jobs 2" -- "$FER" kfold --config "$T/k.json" --folds 3 --jobs 2 --out "$K"
+for f in kfold.json kfold_report.json kfold_report.csv kfold_report.md kfold_confusion.png kfold_accuracy.png \
+         fold_1/eval_test.json fold_2/eval_test.json fold_3/eval_test.json fold_2/kfold.log fold_3/best.pt; do
+  check "wrote $f" test -s "$K/$f"
+done
+check "fold 2 trained on fold 2" $PY -c "import json,sys; c=json.load(open(sys.argv[1])); sys.exit(c['data']['split']['fold']!=2 or c['data']['split']['folds']!=3)" "$K/fold_2/config.json"
+check "threads split between 2 jobs" grep -q "threads=" "$K/fold_1/kfold.log"
+check "report mean accuracy = mean of the folds' eval_test.json" $PY - "$K" <<'EOF'
+import json, sys, statistics
+d = sys.argv[1]
+accs = [json.load(open(f"{d}/fold_{i}/eval_test.json"))["accuracy"] for i in (1, 2, 3)]
+r = json.load(open(f"{d}/kfold_report.json"))
+ok = abs(r["accuracy"]["mean"] - sum(accs) / 3) < 1e-12 and abs(r["accuracy"]["std"] - statistics.stdev(accs)) < 1e-12
+conf = [json.load(open(f"{d}/fold_{i}/eval_test.json"))["confusion"]["counts"] for i in (1, 2, 3)]
+summed = [[sum(c[t][p] for c in conf) for p in range(3)] for t in range(3)]
+ok = ok and r["pooled"]["confusion"] == summed and r["complete"] and r["checkpoint_selected_on"] == ["val"]
+sys.exit(0 if ok else 1)
+EOF
+check "csv has header + 3 folds + mean + std" test "$(wc -l <"$K/kfold_report.csv")" -eq 6
+check "kfold.json lists the done folds" $PY -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j['folds_done']!=[1,2,3] or j['folds']!=3)" "$K/kfold.json"
+
+# ---- resume: only the fold without eval_test.json is redone ----
+m1=$(stat -c %Y.%y "$K/fold_1/eval_test.json")
+m3=$(stat -c %Y.%y "$K/fold_3/eval_test.json")
+rm "$K/fold_2/eval_test.json"
+sleep 1
+expect_exit 0 "kfold re-run after deleting fold 2's eval" -- "$FER" kfold --config "$T/k.json" --folds 3 --jobs 2 --out "$K"
+check "fold 1 skipped" out_has "fold 1: done"
+check "fold 2 continued from last.pt" out_has "fold 2: training (resuming"
+check "fold 2 evaluated again" test -s "$K/fold_2/eval_test.json"
+check "fold 1 eval unchanged" test "$(stat -c %Y.%y "$K/fold_1/eval_test.json")" = "$m1"
+check "fold 3 eval unchanged" test "$(stat -c %Y.%y "$K/fold_3/eval_test.json")" = "$m3"
+
+# ---- fer kfold report alone; a missing fold gives exit 1 and names it ----
+expect_exit 0 "kfold report" -- "$FER" kfold report "$K"
+check "report prints the mean" out_has "accuracy .*% +- "
+mv "$K/fold_3/eval_test.json" "$T/e3.json"
+expect_exit 1 "kfold report with fold 3 missing" -- "$FER" kfold report "$K"
+check "missing fold named" err_has "folds missing (no eval_test.json): 3"
+check "json says missing" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['folds_missing']!=[3])" "$K/kfold_report.json"
+mv "$T/e3.json" "$K/fold_3/eval_test.json"
+
+# ---- bad usage and foreign run dirs, before anything runs ----
+expect_exit 2 "fold index out of range" -- "$FER" kfold --config "$T/k.json" --folds 3 --fold 4 --out "$K"
+check "range message" err_has "--fold 4: out of range, expected 1..3"
+expect_exit 2 "fold dir of another config" -- "$FER" kfold --config "$T/k.json" --folds 3 --out "$K" --set train.lr=0.5
+check "names the dir and key" err_has "fold_1: holds a run of another config (differs at /train/lr"
+sed 's/"stratified_kfold", "folds": 3/"ratio"/' "$T/k.json" >"$T/ratio.json"
+expect_exit 2 "non-k-fold scheme" -- "$FER" kfold --config "$T/ratio.json" --folds 3 --out "$T/r"
+check "scheme message" err_has 'data.split.scheme is "ratio"'
+check "nothing ran for the bad scheme" test ! -e "$T/r"
+
+echo "kfold e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
