@@ -310,6 +310,7 @@ Runner add_kfold(CLI::App& app) {
       "kfold", "Run every fold of a k-fold config (train + eval per fold, resumable) and report mean +- std");
   auto o = std::make_shared<KfoldOptions>();
   o->flags.add_to(sub, /*need_config=*/false);
+  sub->get_option("--out")->description("K-fold directory: DIR/fold_<i>/ per fold (default runs/<name>_kfold)");
   sub->add_option("--folds", o->folds, "Number of folds K (sets data.split.folds)");
   sub->add_option("--fold", o->fold, "Run only fold i (1..K), e.g. one job of a cluster job array");
   sub->add_option("-j,--jobs", o->jobs, "Folds run at once; the cores are split between them")
