@@ -11,28 +11,13 @@ if [ -z "$SHARED" ] || [ ! -d "$FACES" ]; then
   echo "SKIP: $FACES is absent: fer align end-to-end test skipped"
   exit 0
 fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-PY=python3
-passed=0
-failed=0
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_exit CODE NAME -- command...: runs it, keeps stdout in $T/out and stderr in $T/err
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; cat "$T/err"; fi
-}
+. "$(dirname "$0")/lib.sh"
 # rows FILE: data rows of a manifest (csv module: quoted fields count once)
 rows() { $PY -c "import csv,sys; print(len(list(csv.reader(open(sys.argv[1])))) - 1)" "$1"; }
 # col FILE SOURCE COLUMN: that column of the first row of SOURCE
 col() {
   $PY -c "import csv,sys; r=[x for x in csv.DictReader(open(sys.argv[1])) if x['source']==sys.argv[2]]; print(r[0][sys.argv[3]] if r else '')" "$@"
 }
-err_has() { grep -q -- "$1" "$T/err"; }
 
 # ---- a small dataset: two class folders ----
 mkdir -p "$T/raw/happy" "$T/raw/sad"

@@ -7,21 +7,7 @@ FER=$1
 SRC=$2
 SHARED=${3:-}
 MAKE_VIDEO=${4:-}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-PY=python3
-passed=0
-failed=0
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_exit CODE NAME -- command...: runs it, keeps stderr in $T/err
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; cat "$T/err"; fi
-}
+. "$(dirname "$0")/lib.sh"
 json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 # ---- the binary itself ----

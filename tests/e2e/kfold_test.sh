@@ -5,23 +5,7 @@
 # Usage: kfold_test.sh FER_BINARY
 set -uo pipefail
 FER=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-PY=python3
-passed=0
-failed=0
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_exit CODE NAME -- command...: runs it, keeps stdout in $T/out and stderr in $T/err
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; cat "$T/out" "$T/err"; fi
-}
-err_has() { grep -q -- "$1" "$T/err"; }
-out_has() { grep -q -- "$1" "$T/out"; }
+. "$(dirname "$0")/lib.sh"
 
 expect_exit 0 "synth" -- "$FER" synth --out "$T/d" --classes 3 --per-class 20 --size 32 --seed 3
 cat >"$T/k.json" <<EOF

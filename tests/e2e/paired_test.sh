@@ -9,23 +9,7 @@ set -uo pipefail
 FER=$1
 SRC=$2
 SHARED=${3:-}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-PY=python3
-passed=0
-failed=0
-ok() { echo "PASS: $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $1"; failed=$((failed + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-# expect_exit CODE NAME -- command...: runs it, keeps stdout in $T/out and stderr in $T/err
-expect_exit() {
-  local code=$1 name=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" -eq "$code" ]; then ok "$name (exit $got)"; else bad "$name: exit $got, expected $code"; tail -20 "$T/err"; fi
-}
-err_has() { grep -q -- "$1" "$T/err"; }
-py_check() { local name=$1; shift; if $PY - "$@"; then ok "$name"; else bad "$name"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # ---- paired data: each modality holds half of the class ----
 # 4 classes = {happy, sad} (visible only) x {hot forehead, hot nose} (infrared only); modality
