@@ -7,13 +7,6 @@
 
 namespace fer::app {
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::ostream* OutputFile::open(const std::string& path) {
   if (path.empty() || path == "-") return &std::cout;
   tmp_ = path + ".partial";

@@ -5,10 +5,11 @@
 #include <ostream>
 #include <string>
 
+#include "fer/core/io.hpp"
+
 namespace fer::app {
 
-/// A CSV field, quoted when it holds a comma, a quote or a newline.
-std::string csv_field(const std::string& s);
+using fer::csv_field;  // fer/core/io.hpp
 
 /// One output of fer infer.
 class OutputFile {

@@ -15,17 +15,6 @@
 namespace fer::eval {
 namespace {
 
-/// RFC 4180 quoting, only when the field needs it.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string markdown_cell(const std::string& s) {
   std::string out;
   for (char c : s) {

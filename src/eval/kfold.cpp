@@ -29,16 +29,6 @@ T field(const nlohmann::json& j, const std::string& key, const std::string& path
   }
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string pct(double v) { return fmt::format("{:.2f}", 100 * v); }
 
 /// Metrics of a confusion matrix (rows true, columns predicted), through compute_metrics so the

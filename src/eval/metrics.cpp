@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
 
 namespace fer::eval {
 
@@ -16,17 +17,6 @@ void check_names(const Metrics& m, const std::vector<std::string>& class_names, 
             "{}: {} class names for {} classes", who, class_names.size(), m.num_classes);
   FER_CHECK(static_cast<int>(m.confusion.size()) == m.num_classes, DataError,
             "{}: confusion matrix has {} rows for {} classes", who, m.confusion.size(), m.num_classes);
-}
-
-/// RFC 4180 quoting, only when the field needs it.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace

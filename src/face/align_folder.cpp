@@ -71,16 +71,6 @@ bool is_image_file(const fs::path& p) {
 
 // ---- CSV ----
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-
 /// RFC 4180 records of `text` (quoted fields may hold commas, quotes and line breaks).
 std::vector<std::vector<std::string>> parse_csv(const std::string& text, const std::string& origin) {
   std::vector<std::vector<std::string>> rows;

@@ -11,6 +11,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// Reads a whole file. Throws IoError naming the file when it is missing or unreadable.
 std::string read_file(const std::string& path);
 
+/// One CSV field, RFC 4180: quoted (with doubled quotes) only when it holds a comma, a quote or
+/// a line break.
+std::string csv_field(const std::string& s);
+
 /// Temporary name used for atomic writes of `path` (rename it onto `path` when complete).
 std::string temp_path_for(const std::string& path);
 
