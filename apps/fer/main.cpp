@@ -6,11 +6,13 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "fer/core/allocator.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/version.hpp"
 #include "fer/train/runtime.hpp"
 
 int main(int argc, char** argv) {
+  fer::tune_allocator();
   CLI::App app{"fer: train, evaluate and run facial expression recognition models"};
   app.set_version_flag("--version", std::string("fer ") + fer::version() + " (" + fer::git_commit() + ", " +
                                         fer::train::library_versions() + ")");
