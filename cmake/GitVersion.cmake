@@ -1,12 +1,19 @@
 # Records the project version and the git commit the binary is built from (see fer --version).
+# The commit is read at every build, not only at configure time: cmake/WriteVersion.cmake
+# rewrites generated/version.cpp only when `git describe` changed, so an unchanged commit
+# recompiles nothing.
 find_package(Git QUIET)
-set(FER_GIT_COMMIT "unknown")
-if(GIT_FOUND AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/.git)
-  execute_process(COMMAND ${GIT_EXECUTABLE} describe --always --dirty --abbrev=12
-    WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
-    OUTPUT_VARIABLE FER_GIT_COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  if(NOT FER_GIT_COMMIT)
-    set(FER_GIT_COMMIT "unknown")
-  endif()
-endif()
-configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/version.cpp.in ${CMAKE_CURRENT_BINARY_DIR}/generated/version.cpp @ONLY)
+set(FER_VERSION_CPP ${CMAKE_CURRENT_BINARY_DIR}/generated/version.cpp)
+set(FER_VERSION_ARGS
+  -DFER_SOURCE_DIR=${CMAKE_CURRENT_SOURCE_DIR}
+  -DFER_VERSION_IN=${CMAKE_CURRENT_SOURCE_DIR}/cmake/version.cpp.in
+  -DFER_VERSION_OUT=${FER_VERSION_CPP}
+  -DPROJECT_VERSION=${PROJECT_VERSION}
+  -DGIT_EXECUTABLE=${GIT_EXECUTABLE})
+# Once now, so the file exists for the first build's dependency scan.
+execute_process(COMMAND ${CMAKE_COMMAND} ${FER_VERSION_ARGS} -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/WriteVersion.cmake)
+add_custom_target(fer_version
+  COMMAND ${CMAKE_COMMAND} ${FER_VERSION_ARGS} -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/WriteVersion.cmake
+  BYPRODUCTS ${FER_VERSION_CPP}
+  COMMENT "Reading the git commit"
+  VERBATIM)

@@ -3,6 +3,7 @@
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/image_transforms.h>
 #include <dlib/opencv/cv_image.h>
+#include <dlib/revision.h>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -12,6 +13,8 @@
 #include "face_internal.hpp"
 #include "fer/core/error.hpp"
 #include "fer/face/face.hpp"
+
+#include <dlib/revision.h>
 
 namespace fer::face {
 namespace fs = std::filesystem;
@@ -160,6 +163,10 @@ Landmarks LandmarkModel::fit(const cv::Mat& image, const cv::Rect2f& box) const 
     lm.emplace_back(static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y()));
   }
   return lm;
+}
+
+std::string dlib_version() {
+  return fmt::format("{}.{}.{}", DLIB_MAJOR_VERSION, DLIB_MINOR_VERSION, DLIB_PATCH_VERSION);
 }
 
 }  // namespace fer::face

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fer/core/error.hpp"
+#include "fer/face/face.hpp"
 
 namespace fer::train {
 
@@ -34,7 +35,7 @@ std::string resolve_device(const std::string& requested) {
 }
 
 std::string library_versions() {
-  return fmt::format("LibTorch {}, OpenCV {}", TORCH_VERSION, CV_VERSION);
+  return fmt::format("LibTorch {}, OpenCV {}, dlib {}", TORCH_VERSION, CV_VERSION, face::dlib_version());
 }
 
 }  // namespace fer::train

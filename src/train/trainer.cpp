@@ -13,6 +13,7 @@
 #include "fer/core/io.hpp"
 #include "fer/core/rng.hpp"
 #include "fer/core/version.hpp"
+#include "fer/data/checksums.hpp"
 #include "fer/data/loader.hpp"
 #include "fer/data/loaders.hpp"
 #include "fer/data/prepare.hpp"
@@ -217,6 +218,22 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                    {"classes", ds.class_names}}},
       {"split_sizes", {{"train", split.train.size()}, {"val", split.val.size()}, {"test", split.test.size()}}},
       {"checkpoint_selected_on", split.selection}};
+  {  // a checksum of every dataset file read; a resumed run keeps the original run's dataset.sha256
+    const auto t_sum = Clock::now();
+    const auto sums = data::checksum_files(data::dataset_files(ds), threads);
+    uint64_t bytes = 0;
+    for (const auto& s : sums) bytes += s.bytes;
+    const std::string name = opts.resume ? "dataset_resumed.sha256" : "dataset.sha256";
+    const std::string text = data::checksums_text(sums);
+    if (opts.resume && fs::exists(run / "dataset.sha256") && read_file((run / "dataset.sha256").string()) != text)
+      spdlog::warn("{}: the dataset files differ from the run being resumed (compare dataset.sha256 with {})",
+                   run.string(), name);
+    write_file_atomic((run / name).string(), text);
+    record["dataset"].update(nlohmann::json{
+        {"files", sums.size()}, {"bytes", bytes}, {"sha256", data::combined_digest(sums)}, {"checksums", name}});
+    spdlog::info("dataset checksums: {} files, {:.1f} MB, {:.1f}s -> {}", sums.size(),
+                 static_cast<double>(bytes) / 1e6, seconds_since(t_sum), name);
+  }
   spdlog::info("data: {} {} samples, {} classes [{}]; split {} train / {} val / {} test ({}), {:.1f}s", ds.format,
                ds.samples.size(), num_classes, fmt::join(ds.class_names, ", "), split.train.size(),
                split.val.size(), split.test.size(), split.scheme, seconds_since(t_data));
@@ -365,7 +382,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     }
     const double train_seconds = seconds_since(t0);
 
-    auto val = predict(*model, ds, sel, pipeline, cfg.eval.ten_crop, cfg.eval.batch_size, cfg.data.workers, device);
+    auto val = predict(*model, ds, sel, pipeline, augment::configured_tta(cfg.eval), cfg.eval.batch_size, cfg.data.workers, device);
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
     const double value = metric_value(metric, m, val.loss);
     const bool improved = better(metric, value, best_value);

@@ -35,6 +35,9 @@ class Detector {
 /// are an IoError naming the file and the Debian package that provides it.
 std::unique_ptr<Detector> make_detector(const config::FaceConfig& cfg);
 
+/// "19.24.0": the dlib this library was built with (for run records and --version).
+std::string dlib_version();
+
 /// dlib's 68-point shape predictor. Not thread-safe: use one per thread.
 class LandmarkModel {
  public:
