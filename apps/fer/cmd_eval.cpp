@@ -27,8 +27,13 @@ void print_report(const infer::EvalRequest& req, const infer::EvalResult& r) {
   const auto& m = r.metrics;
   size_t w = 9;
   for (const auto& n : r.class_names) w = std::max(w, n.size());
-  fmt::print("{} split, {} samples, checkpoint of epoch {} (selected on the {} split)\n\n", req.split, m.total,
-             r.epoch, r.selection);
+  if (!r.dataset.empty()) fmt::print("dataset {} ({}), ", r.dataset, req.data);
+  const std::string what = r.split == "all" ? fmt::format("all {} samples", m.total)
+                                            : fmt::format("{} split, {} samples", r.split, m.total);
+  fmt::print("{}, checkpoint of epoch {} (selected on the {} split), test-time augmentation {}\n", what,
+             r.epoch, r.selection, r.tta);
+  for (const auto& line : r.mapping) fmt::print("  classes: {}\n", line);
+  fmt::print("\n");
   fmt::print("{:<{}}  precision  recall     f1  support\n", "class", w);
   for (size_t c = 0; c < r.class_names.size(); ++c) {
     fmt::print("{:<{}}  {:9.4f} {:7.4f} {:6.4f} {:8}\n", r.class_names[c], w, m.precision[c], m.recall[c], m.f1[c],
@@ -38,7 +43,15 @@ void print_report(const infer::EvalRequest& req, const infer::EvalResult& r) {
              m.total);
   fmt::print("{:<{}}  {:9.4f} {:7.4f} {:6.4f} {:8}\n\n", "weighted", w, m.weighted_precision, m.weighted_recall,
              m.weighted_f1, m.total);
-  fmt::print("accuracy {:.4f}  balanced accuracy {:.4f}  loss {:.4f}\n\n", m.accuracy, m.balanced_accuracy, m.loss);
+  fmt::print("accuracy {:.4f}  balanced accuracy {:.4f}  loss {:.4f}\n", m.accuracy, m.balanced_accuracy,
+             m.loss);
+  if (r.ci.resamples > 0) {
+    fmt::print(
+        "95% bootstrap intervals ({} stratified resamples, seed {}): accuracy [{:.4f}, {:.4f}]  macro F1 "
+        "[{:.4f}, {:.4f}]\n",
+        r.ci.resamples, r.ci.seed, r.ci.accuracy_lo, r.ci.accuracy_hi, r.ci.macro_f1_lo, r.ci.macro_f1_hi);
+  }
+  fmt::print("\n");
   fmt::print("confusion (rows true, columns predicted)\n{:<{}}", "", w);
   for (size_t c = 0; c < r.class_names.size(); ++c) fmt::print(" {:>6.6}", r.class_names[c]);
   fmt::print("\n");
@@ -79,7 +92,9 @@ eval::CompareRow make_row(const std::string& name, const infer::EvalRequest& req
   eval::CompareRow row;
   row.run = name;
   row.model = eval::model_label(info.config);
-  row.split = req.split;
+  (void)req;
+  row.split = r.dataset.empty() ? r.split : r.dataset + ":" + r.split;
+  row.ci = r.ci;
   row.metrics = std::move(r.metrics);
   row.class_names = std::move(r.class_names);
   row.epoch = r.epoch;
@@ -118,12 +133,15 @@ int eval_many(const EvalOptions& o, const std::vector<eval::TableFormat>& format
   struct Entry {
     std::string dir, name;
     infer::RunInfo info;
-    std::vector<std::string> ids;  // sample ids of the evaluated split (split.json)
+    std::vector<std::string> ids;  // sample ids it evaluated
     std::string error;             // why it could not be evaluated; "" = fine
   };
   std::vector<Entry> entries;
   const auto names = run_names(o.runs);
   for (size_t k = 0; k < o.runs.size(); ++k) entries.push_back({o.runs[k], names[k], {}, {}, {}});
+  // On the runs' own data the classes must agree; on another dataset each run's classes are
+  // mapped onto that dataset's, so the rows share its classes.
+  const bool own_classes = o.req.data.empty() && o.req.class_map.empty() && o.req.exclude_classes.empty();
   auto fail = [](Entry& e, const std::exception& ex) {
     e.error = message_of(ex);
     std::fprintf(stderr, "error: run %s: %s\n", e.dir.c_str(), e.error.c_str());
@@ -137,7 +155,8 @@ int eval_many(const EvalOptions& o, const std::vector<eval::TableFormat>& format
     req.run_dir = e.dir;
     try {
       e.info = infer::describe_run(req);
-      e.ids = eval::read_split_ids((fs::path(e.dir) / "split.json").string(), req.split);
+      if (o.req.data.empty())
+        FER_CHECK(fs::exists(fs::path(e.dir) / "split.json"), IoError, "{}: no split.json", e.dir);
       described.push_back(e.dir);
       classes.push_back(e.info.class_names);
     } catch (const UsageError&) {
@@ -146,7 +165,7 @@ int eval_many(const EvalOptions& o, const std::vector<eval::TableFormat>& format
       fail(e, ex);
     }
   }
-  eval::check_same_classes(described, classes);
+  if (own_classes) eval::check_same_classes(described, classes);
 
   std::vector<eval::CompareRow> rows;
   const std::vector<std::string>* reference_ids = nullptr;
@@ -157,6 +176,7 @@ int eval_many(const EvalOptions& o, const std::vector<eval::TableFormat>& format
     try {
       auto r = infer::evaluate_run(req);
       const size_t files = r.files.size();
+      e.ids = r.ids;
       rows.push_back(make_row(e.name, req, e.info, std::move(r)));
       if (!reference_ids) reference_ids = &e.ids;
       rows.back().split_diff = eval::compare_split_ids(*reference_ids, e.ids);
@@ -197,14 +217,39 @@ Runner add_eval(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   sub->add_option("-r,--run", o->runs, "Run directory of fer train (repeat to compare runs on the same split)")
       ->required();
-  sub->add_option("--split", o->req.split, "train | val | test")->capture_default_str();
+  sub->add_option("--split", o->req.split,
+                  "train | val | test of the run's split (default test); with --data: all (default) "
+                  "or a split of that config");
   sub->add_option("--checkpoint", o->req.checkpoint, "best | last | path of a .pt (one run only)")
       ->capture_default_str();
-  sub->add_option("--tta", o->req.tta, "config | none | ten_crop (test-time augmentation)")->capture_default_str();
+  sub->add_option("--tta", o->req.tta,
+                  "config | none | flip | ten_crop (test-time augmentation; config = the run's eval "
+                  "section)")
+      ->capture_default_str();
+  sub->add_option(
+      "--data", o->req.data,
+      "Evaluate on another dataset: a fer config file whose data section (and seed) is used; the model's "
+      "classes are matched to its classes by name and synonyms (angry = anger, ...)");
+  sub->add_option("--set", o->req.overrides, "KEY=VALUE override of the --data config (repeatable)");
+  sub->add_option(
+      "--class-map", o->req.class_map,
+      "MODEL_CLASS=DATASET_CLASS[,...] or a JSON file {\"model class\": \"dataset class\" or null}; "
+      "several model classes may go to one dataset class (their probabilities are summed), =- leaves "
+      "one out (repeatable)");
+  sub->add_option("--exclude-class", o->req.exclude_classes,
+                  "Leave the samples of this dataset class out (repeatable)");
+  sub->add_option("--bootstrap", o->req.bootstrap,
+                  "Resamples of the 95% bootstrap intervals of accuracy and macro F1 (0 = none)")
+      ->capture_default_str();
+  sub->add_option("--bootstrap-seed", o->req.bootstrap_seed,
+                  "Seed of the resampling (default: the run's seed)");
+  sub->add_flag("!--no-html", o->req.html, "Do not write report_<split>.html");
   sub->add_option("--device", o->req.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--threads", o->req.threads, "Intra-op threads (0 = all cores)");
   sub->add_option("--table", o->tables, "Write the comparison table to FILE (.csv, .md or .json; repeatable)");
   return [o]() {
+    FER_CHECK(o->req.overrides.empty() || !o->req.data.empty(), UsageError,
+              "--set: overrides the --data config; the run's own config is not changed by fer eval");
     std::vector<eval::TableFormat> formats;  // a bad extension fails before any work
     for (const auto& t : o->tables) formats.push_back(eval::table_format(t));
     return o->runs.size() == 1 ? eval_one(*o, formats) : eval_many(*o, formats);

@@ -229,7 +229,8 @@ Runner add_infer(CLI::App& app) {
     std::string run, checkpoint = "best", device = "auto", json, csv, annotate, crops;
     std::vector<std::string> inputs, pairs, fallbacks;
     std::vector<int> cameras;
-    bool ten_crop = false, show = false, geometry = false;
+    std::string tta = "none";
+    bool show = false, geometry = false;
     int threads = 0, every = 1;
     int64_t max_frames = 0;
     double smooth = 0.0;
@@ -269,7 +270,9 @@ Runner add_infer(CLI::App& app) {
       ->capture_default_str();
   sub->add_flag("--geometry-scores", o->geometry,
                 "Report the seed system's landmark-ratio 'scores' (geometric heuristics, not validated measures)");
-  sub->add_flag("--ten-crop", o->ten_crop, "Ten-crop test-time augmentation");
+  sub->add_option("--tta", o->tta, "Test-time augmentation: none | flip (image + mirror) | ten_crop")
+      ->check(CLI::IsMember({"none", "flip", "ten_crop"}))
+      ->capture_default_str();
   sub->add_option("--detector", o->detector, "hog | haar | mmod | none (inputs are already face crops); default: the checkpoint's")
       ->check(CLI::IsMember({"hog", "haar", "mmod", "none"}));
   sub->add_option("--align", o->align, "eyes | box; default: the checkpoint's")->check(CLI::IsMember({"eyes", "box"}));
@@ -320,7 +323,7 @@ Runner add_infer(CLI::App& app) {
       po.folders = o->inputs;
       po.fallbacks = o->fallbacks;
       po.device = o->device;
-      po.ten_crop = o->ten_crop;
+      po.tta = augment::parse_tta(o->tta, "--tta");
       po.to_json = to_json;
       po.to_csv = to_csv;
       po.json = o->json;
@@ -350,7 +353,7 @@ Runner add_infer(CLI::App& app) {
                  fc.detector == "none" ? " (each input is one face crop)" : "");
 
     infer::AnalyzerOptions aopt;
-    aopt.ten_crop = o->ten_crop;
+    aopt.tta = augment::parse_tta(o->tta, "--tta");
     aopt.smooth = o->smooth;
     aopt.geometry = o->geometry;
     // One analyzer (it loads the models once); tracking is switched on, and reset, per video.

@@ -335,7 +335,7 @@ int infer_paired(infer::Predictor& fused, const PairedInferOptions& o) {
     for (size_t t = 0; t <= nm; ++t) {
       if (images[t].empty()) continue;
       infer::Predictor& model = t == nm ? fused : *fallbacks[t];
-      const auto probs = model.predict(images[t], o.ten_crop);
+      const auto probs = model.predict(images[t], o.tta);
       for (size_t k = 0; k < probs.size(); ++k) {
         results[which[t][k]] = {t == nm ? "fused" : "fallback:" + mods[t], probs[k]};
       }

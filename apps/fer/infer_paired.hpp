@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "fer/augment/transforms.hpp"
 #include "fer/config/config.hpp"
 
 namespace fer::infer {
@@ -18,7 +19,7 @@ struct PairedInferOptions {
   std::vector<std::string> folders;    ///< positional inputs: paired folders
   std::vector<std::string> fallbacks;  ///< --fallback MODALITY=RUN_OR_CHECKPOINT (win over model.fallback)
   std::string device = "auto";
-  bool ten_crop = false;
+  augment::Tta tta = augment::Tta::kNone;
   bool to_json = false, to_csv = false;
   std::string json, csv;  ///< "" or "-" = stdout
 };

@@ -361,6 +361,48 @@ std::vector<cv::Mat> Pipeline::eval_ten_crop(const cv::Mat& img) const {
   return ten_crop(resize_to(img, pre_.size), aug_.crop);
 }
 
+std::vector<cv::Mat> Pipeline::eval_views(const cv::Mat& img, Tta t) const {
+  switch (t) {
+    case Tta::kNone:
+      return {eval(img)};
+    case Tta::kFlip: {
+      cv::Mat x = eval(img);
+      return {x, hflip(x)};
+    }
+    case Tta::kTenCrop:
+      FER_CHECK(
+          aug_.crop > 0, ConfigError,
+          "ten-crop test-time augmentation needs a model trained with augment.crop > 0 (use flip instead)");
+      return eval_ten_crop(img);
+  }
+  return {};
+}
+
+Tta parse_tta(const std::string& name, const std::string& where) {
+  if (name == "none") return Tta::kNone;
+  if (name == "flip") return Tta::kFlip;
+  if (name == "ten_crop") return Tta::kTenCrop;
+  throw ConfigError(fmt::format("{}: expected none, flip or ten_crop, got \"{}\"", where, name));
+}
+
+const char* tta_name(Tta t) {
+  switch (t) {
+    case Tta::kNone:
+      return "none";
+    case Tta::kFlip:
+      return "flip";
+    case Tta::kTenCrop:
+      return "ten_crop";
+  }
+  return "?";
+}
+
+Tta configured_tta(const config::EvalConfig& e) {
+  return e.ten_crop ? Tta::kTenCrop : e.flip ? Tta::kFlip : Tta::kNone;
+}
+
+int tta_views(Tta t) { return t == Tta::kTenCrop ? 10 : t == Tta::kFlip ? 2 : 1; }
+
 void Pipeline::to_chw(const cv::Mat& img, float* dst) const {
   check_image(img, "to_chw");
   const int cn = pre_.channels;

@@ -924,6 +924,11 @@ void read_eval(ObjectReader r, EvalConfig& e, int crop) {
   if (e.ten_crop && crop <= 0) {
     r.loc().fail(r.at("ten_crop"), "expected false while augment.crop is 0 (ten-crop needs a crop size), got true");
   }
+  r.read_bool("flip", e.flip);
+  if (e.flip && e.ten_crop) {
+    r.loc().fail(r.at("flip"),
+                 "expected false while ten_crop is true (the ten crops include the mirror images), got true");
+  }
   r.read_int("batch_size", e.batch_size, Bounds::at_least(1));
   r.finish();
 }
@@ -1096,6 +1101,7 @@ Json build_json(const Config& c) {
 
   Json eval = Json::object();
   eval["ten_crop"] = c.eval.ten_crop;
+  eval["flip"] = c.eval.flip;
   eval["batch_size"] = c.eval.batch_size;
   j["eval"] = eval;
   return j;

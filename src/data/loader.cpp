@@ -74,7 +74,7 @@ void BatchLoader::build(size_t b, Batch& out) const {
   const int channels = pipeline_.channels();
   const size_t per_image = static_cast<size_t>(channels) * size * size;
   out.n = static_cast<int>(idx.size());
-  out.crops = opts_.mode == LoaderMode::kTenCrop ? 10 : 1;
+  out.crops = opts_.mode == LoaderMode::kEval ? augment::tta_views(opts_.tta) : 1;
   out.channels = channels;
   out.size = size;
   out.indices = idx;
@@ -91,13 +91,9 @@ void BatchLoader::build(size_t b, Batch& out) const {
                                                           static_cast<uint64_t>(opts_.epoch), idx[i])),
                          dst);
         break;
-      case LoaderMode::kEval:
-        pipeline_.to_chw(pipeline_.eval(img), dst);
-        break;
-      case LoaderMode::kTenCrop: {
-        auto crops = pipeline_.eval_ten_crop(img);
-        FER_CHECK(crops.size() == 10, ConfigError, "ten-crop evaluation needs augment.crop > 0");
-        for (size_t c = 0; c < crops.size(); ++c) pipeline_.to_chw(crops[c], dst + c * per_image);
+      case LoaderMode::kEval: {
+        const auto views = pipeline_.eval_views(img, opts_.tta);
+        for (size_t c = 0; c < views.size(); ++c) pipeline_.to_chw(views[c], dst + c * per_image);
         break;
       }
     }

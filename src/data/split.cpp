@@ -21,14 +21,6 @@ namespace {
 
 constexpr const char* kSchemes = "ratio, predefined, ck_plus_folds, stratified_kfold";
 
-// Uniform in [0, n) without modulo bias; std::uniform_int_distribution is not portable.
-uint64_t bounded(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t rem = (std::numeric_limits<uint64_t>::max() % n + 1) % n;  // 2^64 mod n
-  uint64_t x = rng();
-  while (rem != 0 && x >= 0 - rem) x = rng();
-  return x % n;
-}
-
 // Fisher-Yates; std::shuffle's sequence differs between standard libraries.
 void shuffle(std::vector<size_t>& v, std::mt19937_64& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[bounded(rng, i)]);

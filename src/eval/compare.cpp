@@ -28,6 +28,15 @@ std::string fixed4(double v) { return fmt::format("{:.4f}", v); }
 
 std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
+std::string interval(const BootstrapCI& ci, double lo, double hi) {
+  return ci.resamples > 0 ? fmt::format("[{:.4f}, {:.4f}]", lo, hi) : "-";
+}
+
+// A CSV cell of an interval bound: empty when no interval was computed.
+std::string csv_bound(const BootstrapCI& ci, double v) {
+  return ci.resamples > 0 ? fmt::format("{}", v) : "";
+}
+
 /// Columns shared by the console and Markdown tables: header, right-aligned, cell of a row.
 struct Column {
   const char* header;
@@ -42,10 +51,14 @@ const std::vector<Column>& columns() {
       {"split", false, [](const CompareRow& r) { return r.split; }},
       {"samples", true, [](const CompareRow& r) { return std::to_string(r.metrics.total); }},
       {"accuracy", true, [](const CompareRow& r) { return fixed4(r.metrics.accuracy); }},
+      {"acc 95% CI", true,
+       [](const CompareRow& r) { return interval(r.ci, r.ci.accuracy_lo, r.ci.accuracy_hi); }},
       {"bal. acc", true, [](const CompareRow& r) { return fixed4(r.metrics.balanced_accuracy); }},
       {"macro P", true, [](const CompareRow& r) { return fixed4(r.metrics.macro_precision); }},
       {"macro R", true, [](const CompareRow& r) { return fixed4(r.metrics.macro_recall); }},
       {"macro F1", true, [](const CompareRow& r) { return fixed4(r.metrics.macro_f1); }},
+      {"F1 95% CI", true,
+       [](const CompareRow& r) { return interval(r.ci, r.ci.macro_f1_lo, r.ci.macro_f1_hi); }},
       {"weighted F1", true, [](const CompareRow& r) { return fixed4(r.metrics.weighted_f1); }},
       {"epoch", true, [](const CompareRow& r) { return std::to_string(r.epoch); }},
       {"selected on", false, [](const CompareRow& r) { return r.selection; }},
@@ -157,14 +170,18 @@ std::string comparison_text(const std::vector<CompareRow>& rows) {
 
 std::string comparison_csv(const std::vector<CompareRow>& rows) {
   std::string out =
-      "run,model,split,samples,accuracy,balanced_accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,"
-      "checkpoint_epoch,selected_on,same_split,ids_differing\n";
+      "run,model,split,samples,accuracy,accuracy_ci_lo,accuracy_ci_hi,balanced_accuracy,macro_precision,"
+      "macro_recall,macro_f1,macro_f1_ci_lo,macro_f1_ci_hi,weighted_f1,checkpoint_epoch,selected_on,same_"
+      "split,"
+      "ids_differing\n";
   for (const auto& r : rows) {
     const auto& m = r.metrics;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.run), csv_field(r.model),
-                       csv_field(r.split), m.total, m.accuracy, m.balanced_accuracy, m.macro_precision, m.macro_recall,
-                       m.macro_f1, m.weighted_f1, r.epoch, csv_field(r.selection), yes_no(r.split_diff.same()),
-                       r.split_diff.differing());
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.run), csv_field(r.model),
+        csv_field(r.split), m.total, m.accuracy, csv_bound(r.ci, r.ci.accuracy_lo),
+        csv_bound(r.ci, r.ci.accuracy_hi), m.balanced_accuracy, m.macro_precision, m.macro_recall, m.macro_f1,
+        csv_bound(r.ci, r.ci.macro_f1_lo), csv_bound(r.ci, r.ci.macro_f1_hi), m.weighted_f1, r.epoch,
+        csv_field(r.selection), yes_no(r.split_diff.same()), r.split_diff.differing());
   }
   return out;
 }
@@ -210,6 +227,13 @@ nlohmann::json comparison_json(const std::vector<CompareRow>& rows) {
     j["checkpoint_selected_on"] = r.selection;
     j["same_split"] = r.split_diff.same();
     j["ids_differing"] = r.split_diff.differing();
+    if (r.ci.resamples > 0) {
+      j["bootstrap"] = {{"resamples", r.ci.resamples},
+                        {"seed", r.ci.seed},
+                        {"level", r.ci.level},
+                        {"accuracy", {r.ci.accuracy_lo, r.ci.accuracy_hi}},
+                        {"macro_f1", {r.ci.macro_f1_lo, r.ci.macro_f1_hi}}};
+    }
     out.push_back(std::move(j));
   }
   return out;

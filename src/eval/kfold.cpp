@@ -11,6 +11,7 @@
 
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/eval/html_report.hpp"
 #include "fer/eval/plots.hpp"
 
 namespace fer::eval {
@@ -351,6 +352,20 @@ KfoldSummary write_kfold_report(const std::string& dir, std::vector<std::string>
   for (const auto& f : s.done) ids.push_back(f.fold), acc.push_back(f.metrics.accuracy);
   plot_fold_bars_png(files[4], ids, acc, s.accuracy.mean, s.accuracy.std,
                      fmt::format("Test accuracy per fold ({})", folds_note), "Test accuracy (%)");
+  // One offline page: the tables, both figures and the configuration.
+  KfoldHtml page;
+  page.title = fmt::format("k-fold: {}", fs::path(dir).lexically_normal().filename().string());
+  page.summary = s;
+  page.figures = {{"Confusion matrix summed over the folds", files[3]}, {"Test accuracy per fold", files[4]}};
+  if (fs::exists(meta)) page.config_json = "// kfold.json\n" + read_file(meta.string());
+  const fs::path fold_config = fs::path(fold_dir(dir, s.done.front().fold)) / "config.json";
+  if (fs::exists(fold_config)) {
+    page.config_json += fmt::format("{}// fold_{}/config.json (the resolved config of a fold)\n{}",
+                                    page.config_json.empty() ? "" : "\n", s.done.front().fold,
+                                    read_file(fold_config.string()));
+  }
+  files.push_back(out("kfold_report.html"));
+  write_file_atomic(files.back(), render_kfold_report(page));
   if (written) *written = files;
   return s;
 }

@@ -1,10 +1,14 @@
 #include "fer/eval/metrics.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/rng.hpp"
 
 namespace fer::eval {
 
@@ -81,6 +85,63 @@ Metrics compute_metrics(const std::vector<int>& y_true, const std::vector<int>& 
     }
   }
   return m;
+}
+
+namespace {
+
+// Linear interpolation between the order statistics of sorted values (numpy's default).
+double quantile(const std::vector<double>& sorted, double q) {
+  const double pos = q * static_cast<double>(sorted.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace
+
+BootstrapCI bootstrap_ci(const std::vector<int>& y_true, const std::vector<int>& y_pred, int num_classes,
+                         int resamples, uint64_t seed, double level) {
+  FER_CHECK(resamples >= 1, DataError, "bootstrap: resamples must be >= 1, got {}", resamples);
+  FER_CHECK(level > 0 && level < 1, DataError, "bootstrap: level must be in (0, 1), got {}", level);
+  FER_CHECK(!y_true.empty(), DataError, "bootstrap: no samples");
+  compute_metrics(y_true, y_pred, num_classes);         // validates sizes and label ranges
+  std::vector<std::vector<int>> preds_of(num_classes);  // predictions of each true class's samples
+  for (size_t i = 0; i < y_true.size(); ++i) preds_of[y_true[i]].push_back(y_pred[i]);
+
+  std::mt19937_64 rng(derive_seed(seed, Stream::kBootstrap));
+  std::vector<double> acc, f1;
+  acc.reserve(resamples);
+  f1.reserve(resamples);
+  std::vector<int> t, p;
+  t.reserve(y_true.size());
+  p.reserve(y_true.size());
+  for (int r = 0; r < resamples; ++r) {
+    t.clear();
+    p.clear();
+    for (int c = 0; c < num_classes; ++c) {
+      const auto& pc = preds_of[c];
+      if (pc.empty()) continue;
+      for (size_t k = 0; k < pc.size(); ++k) {
+        t.push_back(c);
+        p.push_back(pc[bounded(rng, pc.size())]);
+      }
+    }
+    const Metrics m = compute_metrics(t, p, num_classes);
+    acc.push_back(m.accuracy);
+    f1.push_back(m.macro_f1);
+  }
+  std::sort(acc.begin(), acc.end());
+  std::sort(f1.begin(), f1.end());
+  BootstrapCI ci;
+  ci.resamples = resamples;
+  ci.seed = seed;
+  ci.level = level;
+  const double a = (1 - level) / 2;
+  ci.accuracy_lo = quantile(acc, a);
+  ci.accuracy_hi = quantile(acc, 1 - a);
+  ci.macro_f1_lo = quantile(f1, a);
+  ci.macro_f1_hi = quantile(f1, 1 - a);
+  return ci;
 }
 
 nlohmann::json metrics_to_json(const Metrics& m, const std::vector<std::string>& class_names) {

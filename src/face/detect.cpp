@@ -4,17 +4,15 @@
 #include <dlib/image_transforms.h>
 #include <dlib/opencv/cv_image.h>
 #include <dlib/revision.h>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/objdetect.hpp>
 
 #include <algorithm>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
 
 #include "face_internal.hpp"
 #include "fer/core/error.hpp"
 #include "fer/face/face.hpp"
-
-#include <dlib/revision.h>
 
 namespace fer::face {
 namespace fs = std::filesystem;

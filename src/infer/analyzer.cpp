@@ -48,7 +48,7 @@ std::vector<FaceResult> FaceAnalyzer::analyze(const cv::Mat& frame) {
     crops.push_back(r.crop);
     boxes.push_back(r.detection.box);
   }
-  const auto probs = predictor_.predict(crops, opts_.ten_crop);
+  const auto probs = predictor_.predict(crops, opts_.tta);
   std::vector<int> ids;
   if (tracker_) ids = tracker_->update(boxes);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -5,11 +5,12 @@
 #include <filesystem>
 
 #include "fer/augment/transforms.hpp"
+#include "fer/core/error.hpp"
 #include "fer/data/dataset.hpp"
 #include "fer/data/loaders.hpp"
-#include "fer/core/error.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
+#include "fer/train/engine.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::infer {
@@ -64,12 +65,12 @@ const std::vector<std::string>& Predictor::class_names() const { return impl_->c
 const config::Config& Predictor::config() const { return impl_->cfg; }
 const nlohmann::json& Predictor::meta() const { return impl_->meta; }
 
-std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& images, bool ten_crop) {
+std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& images, augment::Tta tta) {
   auto& d = *impl_;
   std::vector<std::vector<float>> out;
   if (images.empty()) return out;
   const int c = d.cfg.preprocess.channels, s = d.pipeline->output_size();
-  const int crops = ten_crop ? 10 : 1;
+  const int crops = augment::tta_views(tta);
   const size_t per = static_cast<size_t>(c) * s * s;
   std::vector<float> buf(per * crops * images.size());
   for (size_t i = 0; i < images.size(); ++i) {
@@ -86,19 +87,13 @@ std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& i
                 i, images[i].channels(), images[i].depth(), c);
       img = images[i];
     }
-    if (ten_crop) {
-      auto views = d.pipeline->eval_ten_crop(img);
-      FER_CHECK(views.size() == 10, ConfigError, "ten-crop needs a model trained with augment.crop > 0");
-      for (int k = 0; k < 10; ++k) d.pipeline->to_chw(views[k], buf.data() + (i * crops + k) * per);
-    } else {
-      d.pipeline->to_chw(d.pipeline->eval(img), buf.data() + i * per);
-    }
+    const auto views = d.pipeline->eval_views(img, tta);
+    for (int k = 0; k < crops; ++k) d.pipeline->to_chw(views[k], buf.data() + (i * crops + k) * per);
   }
   torch::NoGradGuard no_grad;
   auto x = torch::from_blob(buf.data(), {static_cast<int64_t>(images.size()) * crops, c, s, s}, torch::kFloat32)
                .to(d.device);
-  auto logits = d.model->forward(x);
-  if (crops > 1) logits = logits.view({static_cast<int64_t>(images.size()), crops, -1}).mean(1);
+  auto logits = train::forward_views(*d.model, x, static_cast<int64_t>(images.size()), crops);
   auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
   const int64_t k = probs.size(1);
   const float* p = probs.data_ptr<float>();

@@ -119,10 +119,10 @@ BenchResult run_bench(const BenchOptions& o) {
   // 4. Evaluation with ten-crop.
   {
     std::vector<size_t> eval_idx(idx.begin(), idx.begin() + std::min<size_t>(idx.size(), 4 * o.batch));
-    predict(*model, ds, std::vector<size_t>(eval_idx.begin(), eval_idx.begin() + o.batch), pipeline, true, o.batch,
-            0, device);  // warm-up
+    predict(*model, ds, std::vector<size_t>(eval_idx.begin(), eval_idx.begin() + o.batch), pipeline,
+            augment::Tta::kTenCrop, o.batch, 0, device);  // warm-up
     const auto t0 = Clock::now();
-    auto p = predict(*model, ds, eval_idx, pipeline, true, o.batch, 0, device);
+    auto p = predict(*model, ds, eval_idx, pipeline, augment::Tta::kTenCrop, o.batch, 0, device);
     r.eval_ten_crop = p.truth.size() / since(t0);
   }
   return r;

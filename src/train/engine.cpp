@@ -12,14 +12,28 @@ torch::Tensor images_to_tensor(const data::Batch& batch, const torch::Device& de
   return device.is_cpu() ? t.clone() : t.to(device);
 }
 
+torch::Tensor forward_views(models::Classifier& model, const torch::Tensor& x, int64_t n, int views,
+                            int64_t max_rows) {
+  torch::Tensor logits;
+  if (x.size(0) <= max_rows) {
+    logits = model.forward(x);
+  } else {
+    std::vector<torch::Tensor> parts;
+    for (const auto& chunk : x.split(max_rows)) parts.push_back(model.forward(chunk));
+    logits = torch::cat(parts);
+  }
+  return views > 1 ? logits.view({n, views, -1}).mean(1) : logits;
+}
+
 Predictions predict(models::Classifier& model, const data::Dataset& ds, const std::vector<size_t>& indices,
-                    const augment::Pipeline& pipeline, bool ten_crop, int batch_size, int workers,
-                    const torch::Device& device) {
+                    const augment::Pipeline& pipeline, augment::Tta tta, int batch_size, int workers,
+                    const torch::Device& device, bool with_loss) {
   torch::NoGradGuard no_grad;
   model.eval();
   data::LoaderOptions lo;
   lo.batch_size = batch_size;
-  lo.mode = ten_crop ? data::LoaderMode::kTenCrop : data::LoaderMode::kEval;
+  lo.mode = data::LoaderMode::kEval;
+  lo.tta = tta;
   lo.workers = workers;
   data::BatchLoader loader(ds, indices, pipeline, lo);
   Predictions out;
@@ -27,12 +41,13 @@ Predictions predict(models::Classifier& model, const data::Dataset& ds, const st
   data::Batch batch;
   while (loader.next(batch)) {
     auto x = images_to_tensor(batch, device);
-    auto logits = model.forward(x);
-    if (batch.crops > 1) logits = logits.view({batch.n, batch.crops, -1}).mean(1);
-    auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    auto logits = forward_views(model, x, batch.n, batch.crops);
+    if (with_loss) {
+      auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
+      loss_sum += torch::nn::functional::cross_entropy(
+                      logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                      .item<double>();
+    }
     auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
     auto pred = probs.argmax(1);
     const int64_t c = probs.size(1);

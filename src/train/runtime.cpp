@@ -1,10 +1,10 @@
 #include "fer/train/runtime.hpp"
 
 #include <ATen/Parallel.h>
-#include <opencv2/core/version.hpp>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <opencv2/core/version.hpp>
 #include <regex>
 #include <thread>
 

@@ -225,12 +225,15 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     for (const auto& s : sums) bytes += s.bytes;
     const std::string name = opts.resume ? "dataset_resumed.sha256" : "dataset.sha256";
     const std::string text = data::checksums_text(sums);
-    if (opts.resume && fs::exists(run / "dataset.sha256") && read_file((run / "dataset.sha256").string()) != text)
+    if (opts.resume && fs::exists(run / "dataset.sha256") &&
+        read_file((run / "dataset.sha256").string()) != text)
       spdlog::warn("{}: the dataset files differ from the run being resumed (compare dataset.sha256 with {})",
                    run.string(), name);
     write_file_atomic((run / name).string(), text);
-    record["dataset"].update(nlohmann::json{
-        {"files", sums.size()}, {"bytes", bytes}, {"sha256", data::combined_digest(sums)}, {"checksums", name}});
+    record["dataset"].update(nlohmann::json{{"files", sums.size()},
+                                            {"bytes", bytes},
+                                            {"sha256", data::combined_digest(sums)},
+                                            {"checksums", name}});
     spdlog::info("dataset checksums: {} files, {:.1f} MB, {:.1f}s -> {}", sums.size(),
                  static_cast<double>(bytes) / 1e6, seconds_since(t_sum), name);
   }
@@ -382,7 +385,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     }
     const double train_seconds = seconds_since(t0);
 
-    auto val = predict(*model, ds, sel, pipeline, augment::configured_tta(cfg.eval), cfg.eval.batch_size, cfg.data.workers, device);
+    auto val = predict(*model, ds, sel, pipeline, augment::configured_tta(cfg.eval), cfg.eval.batch_size,
+                       cfg.data.workers, device);
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
     const double value = metric_value(metric, m, val.loss);
     const bool improved = better(metric, value, best_value);

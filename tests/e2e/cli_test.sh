@@ -54,6 +54,73 @@ acc=$(json "$T/run1/eval_test.json" 'd["accuracy"]')
 echo "tiny model test accuracy: $acc"
 check "test accuracy >= 0.85 on generated faces" $PY -c "import sys; sys.exit(0 if $acc >= 0.85 else 1)"
 check "eval json says the checkpoint was selected on val" test "$(json "$T/run1/eval_test.json" 'd["checkpoint_selected_on"]')" = val
+check "eval json has a 95% bootstrap interval around the accuracy" $PY - "$T/run1/eval_test.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["bootstrap"]
+ok = b["resamples"] == 1000 and b["accuracy"][0] <= d["accuracy"] <= b["accuracy"][1]
+ok = ok and b["macro_f1"][0] <= d["macro"]["f1"] <= b["macro_f1"][1] and b["accuracy"][1] - b["accuracy"][0] < 0.2
+sys.exit(0 if ok else 1)
+PYEOF
+check "report_test.html: offline page with the three figures and the config" $PY - "$T/run1" <<'PYEOF'
+import sys
+d = sys.argv[1]
+h = open(f"{d}/report_test.html").read()
+ok = h.startswith("<!DOCTYPE html>") and h.count("data:image/png;base64,") == 3 and "<script" not in h
+ok = ok and "http://" not in h and "https://" not in h and "&quot;scheduler&quot;" in h and "val split" in h
+sys.exit(0 if ok else 1)
+PYEOF
+check "sha256sum -c accepts the run's dataset.sha256" sha256sum --quiet -c "$T/run1/dataset.sha256"
+check "run.json: dataset digest = sha256 of dataset.sha256, 800 files, dlib version, git commit" $PY - "$T/run1" <<'PYEOF'
+import hashlib, json, sys
+d = sys.argv[1]
+r = json.load(open(f"{d}/run.json"))
+digest = hashlib.sha256(open(f"{d}/dataset.sha256", "rb").read()).hexdigest()
+ok = r["dataset"]["sha256"] == digest and r["dataset"]["files"] == 800 and "dlib" in r["libraries"]
+sys.exit(0 if ok and r["git_commit"] else 1)
+PYEOF
+
+# Flip test-time augmentation; no bootstrap, no page.
+expect_exit 0 "eval --tta flip --bootstrap 0 --no-html" -- "$FER" eval --run "$T/run1" --split val --tta flip --bootstrap 0 --no-html
+check "eval_val.json says flip, has no interval" $PY -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['tta']=='flip' and 'bootstrap' not in d else 1)" "$T/run1/eval_val.json"
+check "--no-html wrote no report_val.html" test ! -e "$T/run1/report_val.html"
+
+# Another dataset through a class map. (1) The same images under upper-case class folders: the
+# classes map by name, so through the mapping path the test split must give exactly the numbers
+# of the run's own test split. (2) A 2-class dataset (negative = angry+disgust+fear, positive = happy).
+mkdir -p "$T/upper" "$T/two/negative" "$T/two/positive"
+for c in angry disgust fear happy; do ln -s "$T/data/$c" "$T/upper/${c^^}"; done
+for c in angry disgust fear; do for f in "$T/data/$c"/*.png; do ln -s "$f" "$T/two/negative/${c}_$(basename "$f")"; done; done
+for f in "$T/data/happy"/*.png; do ln -s "$f" "$T/two/positive/"; done
+cat >"$T/upper.json" <<JSON
+{"name": "upper", "seed": 3, "data": {"format": "image_folder", "path": "$T/upper",
+ "split": {"scheme": "ratio", "ratios": [0.6, 0.2, 0.2]}}}
+JSON
+cat >"$T/two.json" <<JSON
+{"name": "two", "data": {"format": "image_folder", "path": "$T/two"}}
+JSON
+expect_exit 0 "eval --data (same images, upper-case classes) --split test" -- "$FER" eval --run "$T/run1" --data "$T/upper.json" --split test
+check "mapped evaluation of the same test images gives the same confusion matrix and loss" $PY - "$T/run1" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+a, b = json.load(open(f"{d}/eval_test.json")), json.load(open(f"{d}/eval_upper_test.json"))
+ok = a["confusion"]["counts"] == b["confusion"]["counts"] and b["class_map"]["angry"] == "ANGRY"
+sys.exit(0 if ok and abs(a["loss"] - b["loss"]) < 1e-4 else 1)
+PYEOF
+expect_exit 2 "eval --data on 2 classes without a map" -- "$FER" eval --run "$T/run1" --data "$T/two.json"
+check "names the class without a model class and both ways out" err_has "dataset class negative receives no class of the model.*--class-map MODEL_CLASS=negative.*--exclude-class negative"
+expect_exit 0 "eval --data 2 classes --class-map" -- "$FER" eval --run "$T/run1" --data "$T/two.json" --class-map angry=negative,disgust=negative,fear=negative,happy=positive
+check "2-class evaluation: all 800 images, map recorded, page written" $PY - "$T/run1" <<'PYEOF'
+import json, os, sys
+d = sys.argv[1]
+j = json.load(open(f"{d}/eval_two_all.json"))
+c = j["confusion"]["counts"]
+ok = j["samples"] == 800 and sum(map(sum, c)) == 800 and [sum(r) for r in c] == [600, 200]
+ok = ok and j["class_map"] == {"angry": "negative", "disgust": "negative", "fear": "negative", "happy": "positive"}
+sys.exit(0 if ok and j["accuracy"] >= 0.85 and os.path.getsize(f"{d}/report_two_all.html") > 1000 else 1)
+PYEOF
+expect_exit 2 "eval --class-map with an unknown class" -- "$FER" eval --run "$T/run1" --data "$T/two.json" --class-map angri=negative
+check "names the entry and the model's classes" err_has "--class-map angri=negative: angri is not a class of the model (its classes: angry, disgust, fear, happy)"
 
 img=$(find "$T/data" -name '*.png' | sort | head -1)
 expect_exit 0 "infer --json" -- "$FER" infer --run "$T/run1" --detector none "$img" --json
@@ -164,6 +231,9 @@ cut -d, -f1-7 "$T/runA/history.csv" >"$T/h1"
 cut -d, -f1-7 "$T/run2/history.csv" >"$T/h2"
 check "same seed gives identical history" cmp -s "$T/h1" "$T/h2"
 check "same seed gives identical split" cmp -s "$T/runA/split.json" "$T/run2/split.json"
+expect_exit 0 "train from a run's own config.json" -- "$FER" train --config "$T/runA/config.json" --out "$T/runR" --no-progress
+cut -d, -f1-7 "$T/runR/history.csv" >"$T/hR"
+check "the run's config.json reproduces its numbers and split" bash -c "cmp -s '$T/h1' '$T/hR' && cmp -s '$T/runA/split.json' '$T/runR/split.json'"
 expect_exit 0 "train with another seed" -- "$FER" train --config "$T/tiny.json" --out "$T/run3" --seed 4 --set train.epochs=4 --no-progress
 cut -d, -f1-7 "$T/run3/history.csv" >"$T/h3"
 check "another seed gives other numbers" bash -c "! cmp -s '$T/h1' '$T/h3'"

@@ -23,7 +23,7 @@ K="$T/kf"
 
 expect_exit 0 "kfold --folds 3 --jobs 2" -- "$FER" kfold --config "$T/k.json" --folds 3 --jobs 2 --out "$K"
 for f in kfold.json kfold_report.json kfold_report.csv kfold_report.md kfold_confusion.png kfold_accuracy.png \
-         fold_1/eval_test.json fold_2/eval_test.json fold_3/eval_test.json fold_2/kfold.log fold_3/best.pt; do
+         kfold_report.html fold_1/report_test.html fold_1/eval_test.json fold_2/eval_test.json fold_3/eval_test.json fold_2/kfold.log fold_3/best.pt; do
   check "wrote $f" test -s "$K/$f"
 done
 check "fold 2 trained on fold 2" $PY -c "import json,sys; c=json.load(open(sys.argv[1])); sys.exit(c['data']['split']['fold']!=2 or c['data']['split']['folds']!=3)" "$K/fold_2/config.json"
@@ -40,6 +40,14 @@ ok = ok and r["pooled"]["confusion"] == summed and r["complete"] and r["checkpoi
 sys.exit(0 if ok else 1)
 EOF
 check "csv has header + 3 folds + mean + std" test "$(wc -l <"$K/kfold_report.csv")" -eq 6
+check "kfold_report.html: offline, both figures embedded, every fold's accuracy" $PY - "$K" <<'EOF'
+import json, sys
+d = sys.argv[1]
+h = open(f"{d}/kfold_report.html").read()
+accs = ["%.4f" % json.load(open(f"{d}/fold_{i}/eval_test.json"))["accuracy"] for i in (1, 2, 3)]
+ok = h.count("data:image/png;base64,") == 2 and "http://" not in h and "https://" not in h and "<script" not in h
+sys.exit(0 if ok and all(a in h for a in accs) and "kfold.json" in h else 1)
+EOF
 check "kfold.json lists the done folds" $PY -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j['folds_done']!=[1,2,3] or j['folds']!=3)" "$K/kfold.json"
 
 # ---- resume: only the fold without eval_test.json is redone ----

@@ -213,6 +213,47 @@ TEST(Augment, PipelineDeterministicAndSized) {
   EXPECT_THROW(plain.train(textured(20, 3), 1), fer::DataError);
 }
 
+TEST(Augment, TestTimeAugmentationViews) {
+  fer::config::AugmentConfig aug;
+  aug.crop = 40;
+  const fa::Pipeline p(pre_cfg(48, 3), aug);
+  const cv::Mat img = textured(60, 3);
+  const auto none = p.eval_views(img, fa::Tta::kNone);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_TRUE(equal(none[0], p.eval(img)));
+  const auto flip = p.eval_views(img, fa::Tta::kFlip);
+  ASSERT_EQ(flip.size(), 2u);
+  EXPECT_TRUE(equal(flip[0], p.eval(img)));
+  EXPECT_TRUE(equal(flip[1], fa::hflip(p.eval(img))));
+  EXPECT_FALSE(equal(flip[0], flip[1]));  // the texture is not symmetric
+  const auto ten = p.eval_views(img, fa::Tta::kTenCrop);
+  ASSERT_EQ(ten.size(), 10u);
+  for (size_t k = 0; k < ten.size(); ++k) EXPECT_TRUE(equal(ten[k], p.eval_ten_crop(img)[k])) << k;
+  for (auto t : {fa::Tta::kNone, fa::Tta::kFlip, fa::Tta::kTenCrop}) {
+    EXPECT_EQ(fa::tta_views(t), static_cast<int>(p.eval_views(img, t).size()));
+    EXPECT_EQ(fa::parse_tta(fa::tta_name(t), "x"), t);
+  }
+  // Ten-crop needs a crop; flip does not.
+  const fa::Pipeline plain(pre_cfg(32, 3), fer::config::AugmentConfig{});
+  EXPECT_EQ(plain.eval_views(img, fa::Tta::kFlip).size(), 2u);
+  EXPECT_THROW(plain.eval_views(img, fa::Tta::kTenCrop), fer::ConfigError);
+  try {
+    fa::parse_tta("tencrop", "--tta");
+    FAIL() << "no error";
+  } catch (const fer::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--tta: expected none, flip or ten_crop, got \"tencrop\""),
+              std::string::npos)
+        << e.what();
+  }
+  fer::config::EvalConfig e;
+  EXPECT_EQ(fa::configured_tta(e), fa::Tta::kNone);
+  e.flip = true;
+  EXPECT_EQ(fa::configured_tta(e), fa::Tta::kFlip);
+  e.flip = false;
+  e.ten_crop = true;
+  EXPECT_EQ(fa::configured_tta(e), fa::Tta::kTenCrop);
+}
+
 TEST(Augment, PipelineRejectsBadConfig) {
   fer::config::AugmentConfig a;
   a.crop = 50;

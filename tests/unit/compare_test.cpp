@@ -31,7 +31,13 @@ std::vector<CompareRow> two_rows() {
   a.class_names = {"a", "b", "c"};
   a.epoch = 7;
   a.selection = "val";
+  a.ci.resamples = 100;
+  a.ci.accuracy_lo = 0.1;
+  a.ci.accuracy_hi = 0.6;
+  a.ci.macro_f1_lo = 0.125;
+  a.ci.macro_f1_hi = 0.5;
   CompareRow b = a;
+  b.ci = {};
   b.run = kLongName;
   b.model = "fusion_feature (concat)";
   b.metrics = fer::eval::compute_metrics({0, 1, 2, 0}, {0, 1, 2, 1}, 3);
@@ -60,37 +66,46 @@ std::vector<std::string> fields_of(const std::string& line) {
 TEST(Compare, CsvHasHeaderOneLinePerRunAndFullPrecision) {
   const auto lines = lines_of(fer::eval::comparison_csv(two_rows()));
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0],
-            "run,model,split,samples,accuracy,balanced_accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,"
-            "checkpoint_epoch,selected_on,same_split,ids_differing");
+  EXPECT_EQ(
+      lines[0],
+      "run,model,split,samples,accuracy,accuracy_ci_lo,accuracy_ci_hi,balanced_accuracy,macro_precision,"
+      "macro_recall,macro_f1,macro_f1_ci_lo,macro_f1_ci_hi,weighted_f1,checkpoint_epoch,selected_on,same_"
+      "split,"
+      "ids_differing");
   const auto a = fields_of(lines[1]), b = fields_of(lines[2]);
-  ASSERT_EQ(a.size(), 14u);
-  ASSERT_EQ(b.size(), 14u);
+  ASSERT_EQ(a.size(), 18u);
+  ASSERT_EQ(b.size(), 18u);
   EXPECT_EQ(a[0], "visible_only");
   EXPECT_EQ(a[1], "resnet18 (visible)");
   EXPECT_EQ(a[2], "test");
   EXPECT_EQ(a[3], "8");
   // Full precision: the fields read back as the exact doubles.
   EXPECT_EQ(std::stod(a[4]), 3.0 / 8);
-  EXPECT_DOUBLE_EQ(std::stod(a[5]), 7.0 / 18);
-  EXPECT_DOUBLE_EQ(std::stod(a[6]), 1.0 / 4);
+  EXPECT_EQ(std::stod(a[5]), 0.1);  // the interval bounds
+  EXPECT_EQ(std::stod(a[6]), 0.6);
   EXPECT_DOUBLE_EQ(std::stod(a[7]), 7.0 / 18);
-  EXPECT_DOUBLE_EQ(std::stod(a[8]), 19.0 / 63);
-  EXPECT_DOUBLE_EQ(std::stod(a[9]), 25.0 / 84);
-  EXPECT_GT(a[8].size(), 10u) << "macro F1 truncated: " << a[8];
-  EXPECT_EQ(a[10], "7");
-  EXPECT_EQ(a[11], "val");
-  EXPECT_EQ(a[12], "yes");
-  EXPECT_EQ(a[13], "0");
+  EXPECT_EQ(std::stod(a[11]), 0.125);
+  EXPECT_EQ(std::stod(a[12]), 0.5);
+  EXPECT_EQ(b[5], "");  // no interval computed: empty cells
+  EXPECT_EQ(b[12], "");
+  EXPECT_DOUBLE_EQ(std::stod(a[8]), 1.0 / 4);
+  EXPECT_DOUBLE_EQ(std::stod(a[9]), 7.0 / 18);
+  EXPECT_DOUBLE_EQ(std::stod(a[10]), 19.0 / 63);
+  EXPECT_DOUBLE_EQ(std::stod(a[13]), 25.0 / 84);
+  EXPECT_GT(a[10].size(), 10u) << "macro F1 truncated: " << a[10];
+  EXPECT_EQ(a[14], "7");
+  EXPECT_EQ(a[15], "val");
+  EXPECT_EQ(a[16], "yes");
+  EXPECT_EQ(a[17], "0");
   EXPECT_EQ(b[0], kLongName);
   EXPECT_EQ(b[3], "4");
   EXPECT_DOUBLE_EQ(std::stod(b[4]), 3.0 / 4);
-  EXPECT_DOUBLE_EQ(std::stod(b[5]), 5.0 / 6);
-  EXPECT_DOUBLE_EQ(std::stod(b[8]), 7.0 / 9);
-  EXPECT_DOUBLE_EQ(std::stod(b[9]), 3.0 / 4);
-  EXPECT_EQ(b[10], "12");
-  EXPECT_EQ(b[12], "no");
-  EXPECT_EQ(b[13], "5");
+  EXPECT_DOUBLE_EQ(std::stod(b[7]), 5.0 / 6);
+  EXPECT_DOUBLE_EQ(std::stod(b[10]), 7.0 / 9);
+  EXPECT_DOUBLE_EQ(std::stod(b[13]), 3.0 / 4);
+  EXPECT_EQ(b[14], "12");
+  EXPECT_EQ(b[16], "no");
+  EXPECT_EQ(b[17], "5");
 }
 
 TEST(Compare, CsvQuotesFieldsWithCommas) {
@@ -105,7 +120,7 @@ TEST(Compare, MarkdownTableHasAlignedColumnsAndFourDecimals) {
   const auto lines = lines_of(md);
   ASSERT_EQ(lines.size(), 4u);  // header, alignment row, 2 runs
   for (const auto& line : lines) {
-    EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 14) << line;  // 13 columns
+    EXPECT_EQ(std::count(line.begin(), line.end(), '|'), 16) << line;  // 15 columns
     EXPECT_EQ(line.front(), '|');
     EXPECT_EQ(line.back(), '|');
     EXPECT_EQ(line.size(), lines[0].size()) << "columns padded to one width";
@@ -117,7 +132,9 @@ TEST(Compare, MarkdownTableHasAlignedColumnsAndFourDecimals) {
   for (const char* v : {" 0.3750 |", " 0.3889 |", " 0.2500 |", " 0.3016 |", " 0.2976 |", "| yes "}) {
     EXPECT_HAS(lines[2], v);
   }
-  for (const char* v : {" 0.7500 |", " 0.8333 |", " 0.7778 |", "| no "}) EXPECT_HAS(lines[3], v);
+  EXPECT_HAS(lines[2], " [0.1000, 0.6000] |");
+  EXPECT_HAS(lines[2], " [0.1250, 0.5000] |");
+  for (const char* v : {" 0.7500 |", " 0.8333 |", " 0.7778 |", "| no ", " - |"}) EXPECT_HAS(lines[3], v);
   EXPECT_HAS(lines[3], kLongName);
 }
 
@@ -165,6 +182,9 @@ TEST(Compare, JsonHasEveryMetricAndPerClassValues) {
   EXPECT_DOUBLE_EQ(j[1]["per_class"]["c"]["f1"].get<double>(), 1.0);
   EXPECT_EQ(j[1]["same_split"], false);
   EXPECT_EQ(j[1]["ids_differing"], 5);
+  EXPECT_EQ(j[0]["bootstrap"]["accuracy"][1].get<double>(), 0.6);
+  EXPECT_EQ(j[0]["bootstrap"]["macro_f1"][0].get<double>(), 0.125);
+  EXPECT_FALSE(j[1].contains("bootstrap"));
   // render_comparison writes the same array as parseable text.
   EXPECT_EQ(nlohmann::json::parse(fer::eval::render_comparison(two_rows(), fer::eval::TableFormat::kJson)), j);
 }

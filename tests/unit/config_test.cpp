@@ -329,6 +329,14 @@ TEST(Config, CrossFieldRules) {
   const Config c = parse_config(R"({"data": {"path": "x"}, "augment": {"crop": 44}, "eval": {"ten_crop": true}})",
                                 "<string>");
   EXPECT_TRUE(c.eval.ten_crop);
+  EXPECT_FALSE(c.eval.flip);
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"}, "augment": {"crop": 44},
+  "eval": {"ten_crop": true,
+    "flip": true}})"),
+                          "t.json:3: /eval/flip: expected false while ten_crop is true"));
+  const Config f = parse_config(R"({"data": {"path": "x"}, "eval": {"flip": true}})", "<string>");
+  EXPECT_TRUE(f.eval.flip);  // flip needs no crop
+  EXPECT_TRUE(fer::config::to_json(f)["eval"]["flip"].get<bool>());
 }
 
 TEST(Config, MissingPathReportsParentLine) {

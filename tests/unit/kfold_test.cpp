@@ -93,8 +93,9 @@ TEST(Kfold, AggregatesHandMadeFolds) {
   EXPECT_EQ(j.at("pooled").at("confusion"), nlohmann::json(summed));
   EXPECT_EQ(j.at("folds_done"), nlohmann::json({1, 2, 3}));
   EXPECT_TRUE(j.at("complete").get<bool>());
-  EXPECT_EQ(files.size(), 5u);
+  ASSERT_EQ(files.size(), 6u);
   for (const auto& f : files) EXPECT_TRUE(fs::is_regular_file(f)) << f;
+  EXPECT_EQ(fs::path(files.back()).filename(), "kfold_report.html");
 }
 
 TEST(Kfold, CsvAndMarkdownTables) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "fer/core/error.hpp"
 
@@ -192,4 +194,67 @@ TEST(Metrics, EmptyInputGivesZerosNotNaN) {
   EXPECT_EQ(m.balanced_accuracy, 0.0);
   EXPECT_EQ(m.macro_f1, 0.0);
   EXPECT_EQ(m.weighted_f1, 0.0);
+}
+
+namespace {
+
+// n samples of each of 3 classes; the first `right[c]` of class c are predicted correctly, the
+// rest as the next class.
+void make_labels(int n, const std::vector<int>& right, std::vector<int>& t, std::vector<int>& p) {
+  t.clear();
+  p.clear();
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < n; ++i) {
+      t.push_back(c);
+      p.push_back(i < right[c] ? c : (c + 1) % 3);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Bootstrap, IntervalContainsThePointEstimateAndNarrowsWithMoreSamples) {
+  std::vector<int> t, p;
+  make_labels(20, {16, 12, 10}, t, p);
+  const Metrics m = compute_metrics(t, p, 3);
+  const auto ci = fer::eval::bootstrap_ci(t, p, 3, 2000, 7);
+  EXPECT_EQ(ci.resamples, 2000);
+  EXPECT_EQ(ci.seed, 7u);
+  EXPECT_LT(ci.accuracy_lo, m.accuracy);
+  EXPECT_GT(ci.accuracy_hi, m.accuracy);
+  EXPECT_LT(ci.macro_f1_lo, m.macro_f1);
+  EXPECT_GT(ci.macro_f1_hi, m.macro_f1);
+  // Stratified: the class counts are fixed, so accuracy varies only through the per-class
+  // correct counts, binomial(20, p_c): sd = sqrt(sum p(1-p)*20)/60 = 0.0598; the 95% interval is
+  // about +-1.96 sd (within sampling error of 2000 resamples).
+  const double sd = std::sqrt(20 * (0.8 * 0.2 + 0.6 * 0.4 + 0.5 * 0.5)) / 60;
+  EXPECT_NEAR(ci.accuracy_hi - ci.accuracy_lo, 2 * 1.96 * sd, 0.02);
+  // Four times the samples, same rates: about half the width.
+  make_labels(80, {64, 48, 40}, t, p);
+  const auto wide = ci;
+  const auto narrow = fer::eval::bootstrap_ci(t, p, 3, 2000, 7);
+  EXPECT_NEAR((narrow.accuracy_hi - narrow.accuracy_lo) / (wide.accuracy_hi - wide.accuracy_lo), 0.5, 0.1);
+}
+
+TEST(Bootstrap, SameSeedSameIntervalOtherSeedOther) {
+  std::vector<int> t, p;
+  make_labels(15, {10, 9, 5}, t, p);
+  const auto a = fer::eval::bootstrap_ci(t, p, 3, 500, 1), b = fer::eval::bootstrap_ci(t, p, 3, 500, 1);
+  EXPECT_EQ(a.accuracy_lo, b.accuracy_lo);
+  EXPECT_EQ(a.macro_f1_hi, b.macro_f1_hi);
+  const auto c = fer::eval::bootstrap_ci(t, p, 3, 500, 2);
+  EXPECT_TRUE(c.accuracy_lo != a.accuracy_lo || c.accuracy_hi != a.accuracy_hi ||
+              c.macro_f1_lo != a.macro_f1_lo);
+}
+
+TEST(Bootstrap, PerfectPredictionsGiveAPointIntervalAndBadInputThrows) {
+  const std::vector<int> t = {0, 1, 2, 0, 1, 2};
+  const auto ci = fer::eval::bootstrap_ci(t, t, 3, 100, 0);
+  EXPECT_EQ(ci.accuracy_lo, 1.0);
+  EXPECT_EQ(ci.accuracy_hi, 1.0);
+  EXPECT_EQ(ci.macro_f1_lo, 1.0);
+  EXPECT_THROW(fer::eval::bootstrap_ci({}, {}, 3, 100, 0), fer::DataError);
+  EXPECT_THROW(fer::eval::bootstrap_ci(t, t, 3, 0, 0), fer::DataError);
+  EXPECT_THROW(fer::eval::bootstrap_ci(t, {0, 1}, 3, 10, 0), fer::DataError);
+  EXPECT_THROW(fer::eval::bootstrap_ci({0, 5}, {0, 1}, 3, 10, 0), fer::DataError);
 }

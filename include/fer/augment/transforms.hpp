@@ -33,6 +33,20 @@ cv::Mat center_crop(const cv::Mat& img, int crop);
 /// The 4 corner crops + centre crop, then the same 5 of the horizontally flipped image.
 std::vector<cv::Mat> ten_crop(const cv::Mat& img, int crop);
 
+/// Test-time augmentation: the views of an image whose logits are averaged.
+enum class Tta {
+  kNone,     ///< the evaluation image alone
+  kFlip,     ///< the evaluation image and its mirror image (2 views)
+  kTenCrop,  ///< 4 corner crops + centre crop and their mirror images (10 views; needs augment.crop)
+};
+/// "none" | "flip" | "ten_crop"; anything else is a ConfigError naming `where` and the choices.
+Tta parse_tta(const std::string& name, const std::string& where);
+const char* tta_name(Tta t);
+/// Views per image: 1, 2 or 10.
+int tta_views(Tta t);
+/// The test-time augmentation a run's config asks for (eval.ten_crop, eval.flip).
+Tta configured_tta(const config::EvalConfig& e);
+
 /// The preprocessing + augmentation pipeline of a run.
 ///
 /// Stacked modalities (paired datasets, data.paired.use "all"): pass the channels of each
@@ -60,6 +74,9 @@ class Pipeline {
   cv::Mat eval(const cv::Mat& img) const;
   /// Resize + ten crops (requires augment.crop > 0; else one eval image and its flip).
   std::vector<cv::Mat> eval_ten_crop(const cv::Mat& img) const;
+  /// The tta_views(t) views of an image: eval(img); eval(img) and its mirror; or the ten crops
+  /// (ConfigError when augment.crop is 0).
+  std::vector<cv::Mat> eval_views(const cv::Mat& img, Tta t) const;
 
   /// Writes an 8-bit HxWxC image as float CHW into dst (C*H*W floats): RGB channel order for
   /// 3 channels (for each 3-channel modality group), values scaled to [0,1] then normalised as

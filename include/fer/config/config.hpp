@@ -161,6 +161,7 @@ struct TrainConfig {
 /// Evaluation options.
 struct EvalConfig {
   bool ten_crop = false;  ///< ten-crop TTA (needs augment.crop > 0)
+  bool flip = false;      ///< flip TTA: the image and its mirror image (not with ten_crop)
   int batch_size = 128;
 };
 

@@ -25,13 +25,15 @@ struct Batch {
   int n = 0, crops = 1, channels = 0, size = 0;
 };
 
-/// How a loader transforms samples.
-enum class LoaderMode { kTrain, kEval, kTenCrop };
+/// How a loader transforms samples: training augmentation, or the evaluation views of
+/// LoaderOptions::tta.
+enum class LoaderMode { kTrain, kEval };
 
 /// Options of one pass over a list of samples.
 struct LoaderOptions {
   int batch_size = 64;
   LoaderMode mode = LoaderMode::kEval;
+  augment::Tta tta = augment::Tta::kNone;  ///< kEval: views per sample (Batch::crops)
   bool shuffle = false;
   uint64_t seed = 0;   ///< run seed
   int epoch = 0;       ///< mixed into the shuffle and augmentation seeds

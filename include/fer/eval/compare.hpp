@@ -34,6 +34,7 @@ struct CompareRow {
   int epoch = 0;                         ///< epoch of the evaluated checkpoint
   std::string selection;                 ///< the split that selected the checkpoint
   SplitDiff split_diff;                  ///< against the first row's ids (empty diff for the first)
+  BootstrapCI ci;                        ///< 95% intervals (resamples 0 = not computed, shown as "-")
 };
 
 /// The model column: the registry name, plus the modality when a single-stream model uses one

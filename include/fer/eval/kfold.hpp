@@ -62,7 +62,8 @@ std::string kfold_report_markdown(const KfoldSummary& s);
 
 /// Reads DIR/fold_*/eval_test.json for folds 1..K (K from DIR/kfold.json when present, else the
 /// highest fold_<i> dir) and writes kfold_report.{json,csv,md}, kfold_confusion.png and
-/// kfold_accuracy.png into DIR. Throws DataError when no fold is done. `written` gets the paths.
+/// kfold_accuracy.png and kfold_report.html (all of it on one offline page) into DIR. Throws
+/// DataError when no fold is done. `written` gets the paths.
 KfoldSummary write_kfold_report(const std::string& dir, std::vector<std::string>* written = nullptr);
 
 /// What a fold's run directory holds.

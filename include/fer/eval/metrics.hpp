@@ -25,6 +25,22 @@ struct Metrics {
 /// Computes all metrics; labels outside [0, num_classes) are a DataError.
 Metrics compute_metrics(const std::vector<int>& y_true, const std::vector<int>& y_pred, int num_classes);
 
+/// Percentile bootstrap confidence intervals of accuracy and macro F1.
+struct BootstrapCI {
+  int resamples = 0;  ///< 0 = not computed
+  uint64_t seed = 0;
+  double level = 0.95;
+  double accuracy_lo = 0, accuracy_hi = 0;
+  double macro_f1_lo = 0, macro_f1_hi = 0;
+};
+
+/// Stratified percentile bootstrap: each resample draws, within every true class, as many
+/// samples as the class has (with replacement), so the test set's class composition is kept and
+/// a rare class never vanishes from a resample; metrics as compute_metrics. The same seed gives
+/// the same interval. resamples >= 1, 0 < level < 1; DataError on empty or mismatched labels.
+BootstrapCI bootstrap_ci(const std::vector<int>& y_true, const std::vector<int>& y_pred, int num_classes,
+                         int resamples, uint64_t seed, double level = 0.95);
+
 /// JSON with every field, per-class entries keyed by class name, and the confusion matrix
 /// (counts and row-normalised).
 nlohmann::json metrics_to_json(const Metrics& m, const std::vector<std::string>& class_names);

@@ -30,7 +30,7 @@ struct FaceResult {
 };
 
 struct AnalyzerOptions {
-  bool ten_crop = false;
+  augment::Tta tta = augment::Tta::kNone;  ///< test-time augmentation of each face crop
   bool track = false;     ///< give faces ids by box overlap between consecutive calls
   double smooth = 0.0;    ///< exponential smoothing of a track's probabilities: p = s*p_prev + (1-s)*p_now
   bool geometry = false;  ///< compute face::geometry_scores

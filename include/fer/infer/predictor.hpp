@@ -1,13 +1,13 @@
 #pragma once
 // A trained model ready to classify face images, with the preprocessing it was trained with
 // (read from the checkpoint). No torch in this header.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
-
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "fer/augment/transforms.hpp"
 #include "fer/config/config.hpp"
 
 namespace fer::infer {
@@ -33,7 +33,9 @@ class Predictor {
   /// Softmax probabilities for each 8-bit image (any channel count; converted as in training).
   /// A fused model (paired data, use "all") takes its modalities stacked as preprocess.channels
   /// channels, as data::load_image returns a paired sample; other channel counts are a DataError.
-  std::vector<std::vector<float>> predict(const std::vector<cv::Mat>& images, bool ten_crop = false);
+  /// `tta`: the views whose logits are averaged (ten-crop needs a model trained with a crop).
+  std::vector<std::vector<float>> predict(const std::vector<cv::Mat>& images,
+                                          augment::Tta tta = augment::Tta::kNone);
 
  private:
   struct Impl;

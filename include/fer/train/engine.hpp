@@ -22,10 +22,17 @@ struct Predictions {
 /// A batch as a [n*crops, C, S, S] float tensor on `device` (copies the batch's buffer).
 torch::Tensor images_to_tensor(const data::Batch& batch, const torch::Device& device);
 
-/// Runs the model in eval mode over `indices` (centre crop, or ten-crop with logits averaged
-/// over the crops as the seed code does).
+/// Logits [n, classes] of `x` = [n * views, C, S, S] (sample-major), averaged over each sample's
+/// views as the seed code does for ten-crop. The forward runs in chunks of at most
+/// `max_rows` images so a ten-crop batch does not hold ten batches of activations at once.
+torch::Tensor forward_views(models::Classifier& model, const torch::Tensor& x, int64_t n, int views,
+                            int64_t max_rows = 256);
+
+/// Runs the model in eval mode over `indices`: the centre crop, or the views of `tta` with their
+/// logits averaged. `with_loss` false: no cross-entropy (loss 0), for labels that are not the
+/// model's classes (a dataset evaluated through a class map).
 Predictions predict(models::Classifier& model, const data::Dataset& ds, const std::vector<size_t>& indices,
-                    const augment::Pipeline& pipeline, bool ten_crop, int batch_size, int workers,
-                    const torch::Device& device);
+                    const augment::Pipeline& pipeline, augment::Tta tta, int batch_size, int workers,
+                    const torch::Device& device, bool with_loss = true);
 
 }  // namespace fer::train
