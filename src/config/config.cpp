@@ -848,6 +848,35 @@ void read_fallback(ObjectReader& r, ModelConfig& m, const DataConfig& d) {
   }
 }
 
+const std::vector<std::string> kVitModels = {"vit", "vit_se"};
+
+/// model.vit_*: the Vision Transformer's shape. Other models only take the defaults.
+void read_vit(ObjectReader& r, ModelConfig& m) {
+  const Locator& loc = r.loc();
+  const ModelConfig defaults;
+  const bool vit = std::find(kVitModels.begin(), kVitModels.end(), m.name) != kVitModels.end();
+  const std::pair<const char*, int ModelConfig::*> keys[] = {{"vit_patch", &ModelConfig::vit_patch},
+                                                             {"vit_dim", &ModelConfig::vit_dim},
+                                                             {"vit_depth", &ModelConfig::vit_depth},
+                                                             {"vit_heads", &ModelConfig::vit_heads},
+                                                             {"vit_mlp_dim", &ModelConfig::vit_mlp_dim}};
+  for (const auto& [key, field] : keys) {
+    r.read_int(key, m.*field, Bounds::at_least(1));
+    if (!vit && m.*field != defaults.*field) {
+      loc.fail(r.at(key), fmt::format("expected {} for model \"{}\" (the vit_* keys shape {}), got {}",
+                                      defaults.*field, m.name, join(kVitModels, " and ", true), m.*field));
+    }
+  }
+  if (m.vit_dim % m.vit_heads != 0) {  // reported at vit_heads unless only vit_dim was given
+    if (r.get("vit_heads") != nullptr || r.get("vit_dim") == nullptr) {
+      loc.fail(r.at("vit_heads"), fmt::format("expected an integer >= 1 that divides vit_dim {}, got {}",
+                                              m.vit_dim, m.vit_heads));
+    }
+    loc.fail(r.at("vit_dim"),
+             fmt::format("expected a multiple of vit_heads {}, got {}", m.vit_heads, m.vit_dim));
+  }
+}
+
 void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.read_string("name", m.name, /*non_empty=*/true);
   r.read_enum("stem", m.stem, kStems);
@@ -859,6 +888,7 @@ void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.read_bool("feature_gate", m.feature_gate);
   r.read_enum("fusion_features", m.fusion_features, kFusionFeatures);
   r.read_enum("late_combine", m.late_combine, kLateCombine);
+  read_vit(r, m);
   read_init_streams(r, m);
   read_fallback(r, m, d);
   r.finish();
@@ -1064,6 +1094,11 @@ Json build_json(const Config& c) {
   model["feature_gate"] = m.feature_gate;
   model["fusion_features"] = m.fusion_features;
   model["late_combine"] = m.late_combine;
+  model["vit_patch"] = m.vit_patch;
+  model["vit_dim"] = m.vit_dim;
+  model["vit_depth"] = m.vit_depth;
+  model["vit_heads"] = m.vit_heads;
+  model["vit_mlp_dim"] = m.vit_mlp_dim;
   model["init_streams"] = m.init_streams;
   Json fallback = Json::object();
   for (const auto& [modality, run] : m.fallback) fallback[modality] = run;

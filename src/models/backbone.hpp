@@ -1,6 +1,7 @@
 #pragma once
 // Internal to src/models: the ResNet-18 building blocks shared by the single-stream model
-// (resnet.cpp) and the visible + infrared fusion models (fusion.cpp).
+// (resnet.cpp) and the visible + infrared fusion models (fusion.cpp), and the factories of the
+// other single-image models (vgg.cpp, compact.cpp) that create_model dispatches to.
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -80,5 +81,18 @@ class ResNet18 : public Classifier {
 /// fusion_feature / fusion_late (fusion.cpp); the input spec is already validated.
 std::shared_ptr<Classifier> make_fusion_feature(const config::ModelConfig& cfg, const InputSpec& in);
 std::shared_ptr<Classifier> make_fusion_late(const config::ModelConfig& cfg, const InputSpec& in);
+
+/// vgg19 (vgg.cpp): VGG-19 with batch norm for small faces. Requires one image of 1 or 3
+/// channels (create_model checks) and size >= 32; a smaller size is a ConfigError.
+std::shared_ptr<Classifier> make_vgg19(const config::ModelConfig& cfg, const InputSpec& in);
+
+/// compact_cnn (compact.cpp): the compact FER CNN of Kuo et al. 2018; unpadded convolutions
+/// below 64 px (min 22), padded from 64 px on. Requires one image of 1 or 3 channels.
+std::shared_ptr<Classifier> make_compact_cnn(const config::ModelConfig& cfg, const InputSpec& in);
+
+/// vit / vit_se (vit.cpp): Vision Transformer with torchvision's parameter names; vit_se adds
+/// an SE block on the class token ("se."). Checks its own input (one image of 1 or 3 channels,
+/// vit_patch dividing the size, vit_heads dividing vit_dim) and rejects the ResNet-only keys.
+std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in);
 
 }  // namespace fer::models::detail

@@ -2,7 +2,8 @@
 // one to one. Stem: 7x7/2 + max-pool (224 px inputs) or 3x3/1 without pool (48 px faces).
 // Optional squeeze-and-excitation (Hu et al. 2018) after the second conv of each block,
 // optional attention gate on the pooled features and the visible/infrared paper's MLP heads.
-// Also the model registry and create_model (the fusion models live in fusion.cpp).
+// Also the model registry and create_model (the fusion models live in fusion.cpp, vgg19 in
+// vgg.cpp, compact_cnn in compact.cpp, vit and vit_se in vit.cpp).
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -159,6 +160,32 @@ torch::Tensor ResNet18::forward(torch::Tensor x) {
 
 }  // namespace detail
 
+namespace {
+
+/// vgg19 and compact_cnn: one image of 1 or 3 channels, and none of the ResNet-only options.
+void check_plain_cnn(const config::ModelConfig& cfg, const InputSpec& in) {
+  FER_CHECK(
+      in.modality_channels.empty(), ConfigError,
+      "/model/name: {} takes a single image (1 or 3 channels), got paired data ({} modalities stacked as {} "
+      "channels); set data.paired.use to one modality, or use a fusion model",
+      cfg.name, in.modality_channels.size(), in.channels);
+  FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError,
+            "/model/name: {} input must have 1 or 3 channels, got {}", cfg.name, in.channels);
+  const config::ModelConfig defaults;
+  FER_CHECK(cfg.stem == defaults.stem, ConfigError, "/model/stem: {} has no ResNet stem; remove the key",
+            cfg.name);
+  FER_CHECK(!cfg.se, ConfigError, "/model/se: {} has no squeeze-and-excitation blocks", cfg.name);
+  FER_CHECK(cfg.width == defaults.width, ConfigError,
+            "/model/width: {} has fixed layer widths; remove the key (width {} applies to ResNet-18 only)",
+            cfg.name, cfg.width);
+  FER_CHECK(cfg.head == defaults.head, ConfigError,
+            "/model/head: {} has its own classifier; head \"{}\" applies to ResNet-18 models only", cfg.name,
+            cfg.head);
+  FER_CHECK(!cfg.feature_gate, ConfigError, "/model/feature_gate: {} has no feature gate", cfg.name);
+}
+
+}  // namespace
+
 const std::vector<ModelInfo>& model_infos() {
   static const std::vector<ModelInfo> infos = {
       {"resnet18",
@@ -167,6 +194,15 @@ const std::vector<ModelInfo>& model_infos() {
       {"fusion_feature",
        "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head"},
       {"fusion_late", "two ResNet-18 classifiers (visible, infrared); logits averaged or learned-weighted"},
+      {"vgg19",
+       "VGG-19 with batch norm (the seed's FER2013/CK+ model, torchvision vgg19_bn names); dropout + one "
+       "linear "
+       "layer on 1x1 features; inputs >= 32 px (44 px crops)"},
+      {"compact_cnn",
+       "compact FER CNN (Kuo et al. 2018): 1x1 conv, 2 x (3x3 + 5x5 conv, PReLU, max-pool), FC 2048-1024; "
+       "unpadded convs below 64 px (48 px gray), padded from 64 px (96 px colour)"},
+      {"vit", "Vision Transformer (torchvision VisionTransformer names); ViT-B/16 unless model.vit_* set"},
+      {"vit_se", "ViT + squeeze-and-excitation on the class token before the head (Aouayeb et al. 2021)"},
   };
   return infos;
 }
@@ -199,6 +235,12 @@ std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const I
     FER_CHECK(stacked == in.channels, ConfigError,
               "/model/name: {}: the modalities' channels {} sum to {}, but the input has {} channels", cfg.name,
               mc_str(), stacked, in.channels);
+  }
+
+  if (cfg.name == "vit" || cfg.name == "vit_se") return detail::make_vit(cfg, in);
+  if (cfg.name == "vgg19" || cfg.name == "compact_cnn") {
+    check_plain_cnn(cfg, in);
+    return cfg.name == "vgg19" ? detail::make_vgg19(cfg, in) : detail::make_compact_cnn(cfg, in);
   }
 
   if (cfg.name == "resnet18") {

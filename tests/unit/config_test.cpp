@@ -569,3 +569,46 @@ TEST(ConfigSubjectPattern, PresetsRegexesAndFormatsWithoutFileNames) {
                                 {"data.subject_pattern=jaffe"}),
                        "format \"fer2013_csv\" has no file names"));
 }
+
+// ---- model.vit_* (vit, vit_se) ----
+
+TEST(Config, VitKeysDefaultToViTB16AndRoundTrip) {
+  const Config d = parse_config(kMinimal, "t.json");
+  EXPECT_EQ(d.model.vit_patch, 16);
+  EXPECT_EQ(d.model.vit_dim, 768);
+  EXPECT_EQ(d.model.vit_depth, 12);
+  EXPECT_EQ(d.model.vit_heads, 12);
+  EXPECT_EQ(d.model.vit_mlp_dim, 3072);
+  EXPECT_EQ(to_json(d)["model"]["vit_dim"], 768);
+  const Config c = parse_config(R"({"data": {"path": "x"}, "model": {"name": "vit_se", "vit_patch": 8,
+    "vit_dim": 96, "vit_depth": 6, "vit_heads": 4, "vit_mlp_dim": 192}})",
+                                "t.json");
+  EXPECT_EQ(c.model.vit_patch, 8);
+  EXPECT_EQ(c.model.vit_dim, 96);
+  EXPECT_EQ(c.model.vit_depth, 6);
+  EXPECT_EQ(c.model.vit_heads, 4);
+  EXPECT_EQ(c.model.vit_mlp_dim, 192);
+  EXPECT_EQ(to_json(parse_config(to_json(c).dump(2), "resolved")), to_json(c));
+  EXPECT_EQ(parse_config(kMinimal, "t.json", {"model.name=vit", "model.vit_depth=2"}).model.vit_depth, 2);
+}
+
+TEST(Config, VitKeyErrors) {
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "model": {"name": "vit",
+    "vit_patch": 0}})"),
+            "t.json:2: /model/vit_patch: expected an integer >= 1, got 0");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "model": {"name": "vit_se", "vit_dim": 96,
+    "vit_heads": 5}})"),
+            "t.json:2: /model/vit_heads: expected an integer >= 1 that divides vit_dim 96, got 5");
+  // Only vit_dim given: the default 12 heads do not divide it, and vit_dim is the key at fault.
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "model": {"name": "vit_se",
+    "vit_dim": 100}})"),
+            "t.json:2: /model/vit_dim: expected a multiple of vit_heads 12, got 100");
+  EXPECT_EQ(error_of(kMinimal, {"model.name=vit", "model.vit_depth=2.5"}),
+            "--set model.vit_depth=2.5: /model/vit_depth: expected an integer >= 1, got 2.5");
+  // Other models have no use for the keys: a non-default value is a mistake.
+  EXPECT_EQ(
+      error_of(R"({"data": {"path": "x"}, "model": {
+    "vit_depth": 4}})"),
+      "t.json:2: /model/vit_depth: expected 12 for model \"resnet18\" (the vit_* keys shape \"vit\" and "
+      "\"vit_se\"), got 4");
+}

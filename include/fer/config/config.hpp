@@ -123,6 +123,12 @@ struct ModelConfig {
   bool feature_gate = false;      ///< gate on pooled features: x * sigmoid(W (x * x) + b)
   std::string fusion_features = "concat";  ///< fusion_feature: concat | interleave (element by element)
   std::string late_combine = "mean";       ///< fusion_late: mean | learned (softmax-weighted) logits
+  // vit / vit_se (defaults: ViT-B/16). The input size must be a multiple of vit_patch.
+  int vit_patch = 16;      ///< side of the square patches, in pixels
+  int vit_dim = 768;       ///< token width (hidden dim)
+  int vit_depth = 12;      ///< Transformer blocks
+  int vit_heads = 12;      ///< attention heads; must divide vit_dim
+  int vit_mlp_dim = 3072;  ///< hidden width of each block's MLP
   /// fusion_feature / fusion_late: [] or one entry per stream (data.paired.modalities order), a
   /// single-modality resnet18 checkpoint or run directory (-> best.pt) whose weights initialise
   /// that stream at the start of a fresh run, or "" to leave the stream random.
