@@ -24,6 +24,10 @@ t0=$(date +%s)
 t1=$(date +%s)
 "$FER" kfold --config "$CONFIG" --folds 10 --out "$OUT/seed_protocol" --set data.split.select_on_test=true "$@" || status=1
 t2=$(date +%s)
+# The reports over the folds done so far (fer kfold writes one only when all 10 are done).
+for d in clean seed_protocol; do
+  [ -d "$OUT/$d" ] && "$FER" kfold report "$OUT/$d" >/dev/null 2>&1
+done
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 python3 - "$OUT" "$((t1 - t0))" "$((t2 - t1))" "$(nproc) cores, ${cpu:-unknown CPU}" "$("$FER" --version)" "$CONFIG" "$*" <<'PYEOF'
