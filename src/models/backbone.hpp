@@ -95,4 +95,9 @@ std::shared_ptr<Classifier> make_compact_cnn(const config::ModelConfig& cfg, con
 /// vit_patch dividing the size, vit_heads dividing vit_dim) and rejects the ResNet-only keys.
 std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in);
 
+/// The checks of every single-image model other than resnet18 (vgg19, compact_cnn, vit, vit_se):
+/// one image of 1 or 3 channels, and none of the ResNet-only options (stem, se, width, head,
+/// feature_gate); ConfigError naming the /model/... key (resnet.cpp).
+void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& in);
+
 }  // namespace fer::models::detail

@@ -158,12 +158,7 @@ torch::Tensor ResNet18::forward(torch::Tensor x) {
   return x;  // headless stream: pooled features
 }
 
-}  // namespace detail
-
-namespace {
-
-/// vgg19 and compact_cnn: one image of 1 or 3 channels, and none of the ResNet-only options.
-void check_plain_cnn(const config::ModelConfig& cfg, const InputSpec& in) {
+void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& in) {
   FER_CHECK(
       in.modality_channels.empty(), ConfigError,
       "/model/name: {} takes a single image (1 or 3 channels), got paired data ({} modalities stacked as {} "
@@ -184,7 +179,7 @@ void check_plain_cnn(const config::ModelConfig& cfg, const InputSpec& in) {
   FER_CHECK(!cfg.feature_gate, ConfigError, "/model/feature_gate: {} has no feature gate", cfg.name);
 }
 
-}  // namespace
+}  // namespace detail
 
 const std::vector<ModelInfo>& model_infos() {
   static const std::vector<ModelInfo> infos = {
@@ -239,7 +234,7 @@ std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const I
 
   if (cfg.name == "vit" || cfg.name == "vit_se") return detail::make_vit(cfg, in);
   if (cfg.name == "vgg19" || cfg.name == "compact_cnn") {
-    check_plain_cnn(cfg, in);
+    detail::check_single_image_model(cfg, in);
     return cfg.name == "vgg19" ? detail::make_vgg19(cfg, in) : detail::make_compact_cnn(cfg, in);
   }
 

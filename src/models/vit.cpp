@@ -168,16 +168,7 @@ class VisionTransformer : public Classifier {
 }  // namespace
 
 std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in) {
-  FER_CHECK(
-      in.modality_channels.empty(), ConfigError,
-      "/model/name: {} takes a single image (1 or 3 channels), got paired data ({} modalities stacked as {} "
-      "channels); set data.paired.use to one modality, or use a fusion model",
-      cfg.name, in.modality_channels.size(), in.channels);
-  FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError,
-            "/model/name: {} input must have 1 or 3 channels, got {}", cfg.name, in.channels);
-  const config::ModelConfig defaults;
-  FER_CHECK(cfg.stem == defaults.stem, ConfigError, "/model/stem: {} has no ResNet stem; remove the key",
-            cfg.name);
+  const config::ModelConfig defaults;  // the ViT's own wording for the two keys it is likeliest to meet
   FER_CHECK(!cfg.se, ConfigError,
             "/model/se: applies to ResNet-18 blocks only; the SE block on the class token comes with "
             "the model name vit_se (got model \"{}\")",
@@ -186,10 +177,7 @@ std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const Input
             "/model/width: {} takes its width from model.vit_dim; remove the key (width {} applies "
             "to ResNet-18 only)",
             cfg.name, cfg.width);
-  FER_CHECK(cfg.head == defaults.head, ConfigError,
-            "/model/head: {} has its own classifier; head \"{}\" applies to ResNet-18 models only", cfg.name,
-            cfg.head);
-  FER_CHECK(!cfg.feature_gate, ConfigError, "/model/feature_gate: {} has no feature gate", cfg.name);
+  check_single_image_model(cfg, in);
   FER_CHECK(cfg.vit_patch >= 1 && cfg.vit_dim >= 1 && cfg.vit_depth >= 1 && cfg.vit_heads >= 1 &&
                 cfg.vit_mlp_dim >= 1,
             ConfigError, "/model: {} needs vit_patch, vit_dim, vit_depth, vit_heads and vit_mlp_dim >= 1",
