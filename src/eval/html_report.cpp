@@ -116,12 +116,6 @@ std::string config_section(const std::string& config_json) {
   return "<h2>Configuration</h2>\n<pre>" + html_escape(config_json) + "</pre>\n";
 }
 
-std::string join_ints(const std::vector<int>& v) {
-  std::vector<std::string> s;
-  for (int x : v) s.push_back(std::to_string(x));
-  return fmt::format("{}", fmt::join(s, ", "));
-}
-
 /// One summary metric: label, value of a Metrics, and the KfoldSummary aggregate.
 struct Row {
   const char* label;
@@ -255,7 +249,7 @@ std::string render_kfold_report(const KfoldHtml& k) {
   if (!s.missing.empty())
     b += warn_box(
         {fmt::format("Missing folds: {} (no eval_test.json); the numbers below cover the done folds only.",
-                     join_ints(s.missing))});
+                     fmt::join(s.missing, ", "))});
 
   b += "<h2>Per fold (test split)</h2>\n<table>\n<tr><th>fold</th><th>samples</th><th>accuracy</th>"
        "<th>balanced acc.</th><th>macro F1</th><th>weighted F1</th><th>checkpoint epoch</th>"

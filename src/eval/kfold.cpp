@@ -45,12 +45,6 @@ Metrics metrics_of_confusion(const std::vector<std::vector<int64_t>>& confusion)
 
 nlohmann::json ms_json(const MeanStd& m) { return {{"mean", m.mean}, {"std", m.std}}; }
 
-std::string join_ints(const std::vector<int>& v) {
-  std::vector<std::string> s;
-  for (int x : v) s.push_back(std::to_string(x));
-  return fmt::format("{}", fmt::join(s, ", "));
-}
-
 /// The summary columns of the CSV and Markdown tables: name and the value of one fold's metrics.
 struct Column {
   const char* name;
@@ -173,7 +167,7 @@ std::string selection_statement(const KfoldSummary& s) {
     return fmt::format(
         "WARNING: THE CHECKPOINT WAS CHOSEN ON THE TEST SPLIT in fold(s) {} (data.split.select_on_test, the "
         "seed's protocol): these test numbers are BIASED upwards and are not a held-out estimate.",
-        join_ints(s.selected_on_test));
+        fmt::join(s.selected_on_test, ", "));
   if (s.selection.size() == 1 && s.selection.front() == "val")
     return "Checkpoints were chosen on a validation split carved from each fold's training folds; each test "
            "fold was evaluated once.";
@@ -243,7 +237,7 @@ std::string kfold_report_markdown(const KfoldSummary& s) {
   std::string o = fmt::format("# {}-fold cross-validation report\n\n", s.folds);
   o += fmt::format("Folds done: {} of {}", s.done.size(), s.folds);
   if (!s.missing.empty())
-    o += fmt::format(" (**missing: {}**; the numbers below cover the done folds only)", join_ints(s.missing));
+    o += fmt::format(" (**missing: {}**; the numbers below cover the done folds only)", fmt::join(s.missing, ", "));
   o += ".\n\n";
   o += (s.selected_on_test.empty() ? "" : "**") + selection_statement(s) +
        (s.selected_on_test.empty() ? "" : "**");
