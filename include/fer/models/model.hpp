@@ -2,6 +2,7 @@
 // Classifier networks. Every model maps [N, C, H, W] float images to [N, classes] logits
 // (softmax only when reporting probabilities).
 #include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/types.h>
 
 #include <map>
@@ -15,9 +16,35 @@
 namespace fer::models {
 
 /// Base of all classifiers: logits from images.
+///
+/// Models with a single embedding (all but fusion_late) also split forward(x) into
+/// classify(embed(x)): embed gives the [N, embed_dim()] features the final classifier reads
+/// (pooled CNN features, ViT class token, the compact CNN's penultimate layer) and classify
+/// the logits. The self-cure importance branch (model.importance_weighting) reads the
+/// embedding: forward_weighted returns the logits and a per-sample weight in (0, 1).
 class Classifier : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  /// Features before the classifier, [N, embed_dim()]. Throws ConfigError when embed_dim() is 0.
+  virtual torch::Tensor embed(torch::Tensor x);
+  /// Logits from embed's features (dropout included in training mode).
+  virtual torch::Tensor classify(torch::Tensor features);
+  /// Width of embed's features; 0 for a model without a single embedding (fusion_late).
+  virtual int64_t embed_dim() const { return 0; }
+  /// Name prefix of the final classifier layer's parameters ("fc.", "heads.head.", ...), the
+  /// layer a pretrained initialisation re-initialises; "" when there is no single one.
+  virtual std::string head_prefix() const { return ""; }
+
+  /// Registers the importance branch "importance" (Linear(embed_dim(), 1)). ConfigError when
+  /// the model has no embedding; a second call does nothing.
+  void add_importance_branch();
+  bool has_importance_branch() const { return static_cast<bool>(importance_); }
+  /// {logits, alpha}: logits = classify(embed(x)) (unscaled), alpha = sigmoid(importance(embed(x)))
+  /// of shape [N]. Needs the importance branch.
+  std::pair<torch::Tensor, torch::Tensor> forward_weighted(torch::Tensor x);
+
+ private:
+  torch::nn::Linear importance_{nullptr};
 };
 
 /// Shape of the data a model is built for.
@@ -51,8 +78,11 @@ struct LoadReport {
 LoadReport load_named_tensors(torch::nn::Module& module, const std::map<std::string, torch::Tensor>& tensors,
                               bool strict);
 
-/// Reads a state dict saved in Python with torch.save(model.state_dict(), f) (an OrderedDict)
-/// or torch.save(dict(model.state_dict()), f). Throws IoError/DataError naming the file.
-std::map<std::string, torch::Tensor> read_pytorch_state_dict(const std::string& path);
+/// Reads a state dict saved in Python with torch.save(model.state_dict(), f) (an OrderedDict),
+/// torch.save(dict(model.state_dict()), f), or a checkpoint dict holding exactly one state dict
+/// under a key ({"state_dict": ..., "epoch": ...}; the key goes to *found_under, "" otherwise).
+/// Throws IoError/DataError naming the file.
+std::map<std::string, torch::Tensor> read_pytorch_state_dict(const std::string& path,
+                                                             std::string* found_under = nullptr);
 
 }  // namespace fer::models
