@@ -877,15 +877,55 @@ void read_vit(ObjectReader& r, ModelConfig& m) {
   }
 }
 
+/// model.attention, and the older keys se / feature_gate, which must agree with it when both
+/// are given.
+void read_attention(ObjectReader& r, ModelConfig& m) {
+  const Locator& loc = r.loc();
+  r.read_bool("se", m.se);
+  r.read_bool("feature_gate", m.feature_gate);
+  const json* v = r.get("attention");
+  if (v == nullptr) return;
+  const std::string ptr = r.at("attention");
+  const std::string text = as_string(loc, ptr, *v, true);
+  std::vector<std::string> allowed;
+  for (const char* block : {"", "se", "cbam"}) {
+    for (const char* gate : {"", "gate"}) {
+      std::string a = std::string(block) + (*block && *gate ? "+" : "") + gate;
+      allowed.push_back(a.empty() ? "none" : a);
+    }
+  }
+  if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
+    std::string msg = fmt::format("expected one of {}, got {}", join(allowed, ", ", true), show(*v));
+    const std::string hint = suggest(text, allowed, /*use_aliases=*/false);
+    if (!hint.empty()) msg += fmt::format(" (did you mean \"{}\"?)", hint);
+    loc.fail(ptr, msg);
+  }
+  const bool se = text.rfind("se", 0) == 0, cbam = text.rfind("cbam", 0) == 0;
+  const bool gate = text.size() >= 4 && text.compare(text.size() - 4, 4, "gate") == 0;
+  if (r.get("se") != nullptr && m.se != se) {
+    loc.fail(r.at("se"),
+             fmt::format("expected {} (or no se key) with attention \"{}\", got {}", se, text, m.se));
+  }
+  if (r.get("feature_gate") != nullptr && m.feature_gate != gate) {
+    loc.fail(r.at("feature_gate"),
+             fmt::format("expected {} (or no feature_gate key) with attention \"{}\", got {}", gate, text,
+                         m.feature_gate));
+  }
+  m.se = se;
+  m.cbam = cbam;
+  m.feature_gate = gate;
+}
+
 void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.read_string("name", m.name, /*non_empty=*/true);
   r.read_enum("stem", m.stem, kStems);
-  r.read_bool("se", m.se);
+  read_attention(r, m);
   r.read_int("se_reduction", m.se_reduction, Bounds::at_least(1));
   r.read_number("dropout", m.dropout, Bounds::closed_open(0, 1));
   r.read_int("width", m.width, Bounds::closed(1, 1024));
   r.read_enum("head", m.head, kHeads);
-  r.read_bool("feature_gate", m.feature_gate);
+  r.read_bool("importance_weighting", m.importance_weighting);
+  r.read_string("pretrained", m.pretrained);
   r.read_enum("fusion_features", m.fusion_features, kFusionFeatures);
   r.read_enum("late_combine", m.late_combine, kLateCombine);
   read_vit(r, m);
@@ -894,8 +934,9 @@ void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.finish();
 }
 
-void read_train(ObjectReader r, TrainConfig& t) {
+void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   const Locator& loc = r.loc();
+
   r.read_int("epochs", t.epochs, Bounds::at_least(1));
   r.read_int("batch_size", t.batch_size, Bounds::at_least(1));
   r.read_enum("optimizer", t.optimizer, kOptimizers);
@@ -946,6 +987,16 @@ void read_train(ObjectReader r, TrainConfig& t) {
   r.read_number("grad_clip", t.grad_clip, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
+  for (const char* key : {"rank_margin", "rank_high_fraction", "rank_weight"}) {
+    if (r.get(key) != nullptr && !m.importance_weighting) {
+      loc.fail(r.at(key),
+               "expected no rank_* key while model.importance_weighting is false (the rank "
+               "regularisation applies to the importance weights)");
+    }
+  }
+  r.read_number("rank_margin", t.rank_margin, Bounds::at_least(0));
+  r.read_number("rank_high_fraction", t.rank_high_fraction, Bounds::open(0, 1));
+  r.read_number("rank_weight", t.rank_weight, Bounds::at_least(0));
   r.finish();
 }
 
@@ -984,13 +1035,23 @@ Config validate(const Locator& loc, const json& doc) {
   read_face(r.object("face"), c.face);
   read_augment(r.object("augment"), c.augment, c.preprocess.size);
   read_model(r.object("model"), c.model, c.data);
-  read_train(r.object("train"), c.train);
+  read_train(r.object("train"), c.train, c.model);
   read_eval(r.object("eval"), c.eval, c.augment.crop);
   r.finish();
   return c;
 }
 
 // ---- writing ---------------------------------------------------------------------------
+
+}  // namespace
+
+std::string attention_name(const ModelConfig& m) {
+  std::string block = m.se ? "se" : m.cbam ? "cbam" : "";
+  if (m.feature_gate) return block.empty() ? "gate" : block + "+gate";
+  return block.empty() ? "none" : block;
+}
+
+namespace {
 
 template <class Json>
 Json build_face_json(const FaceConfig& f) {
@@ -1086,12 +1147,13 @@ Json build_json(const Config& c) {
   Json model = Json::object();
   model["name"] = m.name;
   model["stem"] = m.stem;
-  model["se"] = m.se;
+  model["attention"] = attention_name(m);
   model["se_reduction"] = m.se_reduction;
   model["dropout"] = m.dropout;
   model["width"] = m.width;
   model["head"] = m.head;
-  model["feature_gate"] = m.feature_gate;
+  model["importance_weighting"] = m.importance_weighting;
+  model["pretrained"] = m.pretrained;
   model["fusion_features"] = m.fusion_features;
   model["late_combine"] = m.late_combine;
   model["vit_patch"] = m.vit_patch;
@@ -1124,6 +1186,11 @@ Json build_json(const Config& c) {
   train["plateau_factor"] = t.plateau_factor;
   train["min_lr"] = t.min_lr;
   train["label_smoothing"] = t.label_smoothing;
+  if (c.model.importance_weighting) {  // read only with importance weighting
+    train["rank_margin"] = t.rank_margin;
+    train["rank_high_fraction"] = t.rank_high_fraction;
+    train["rank_weight"] = t.rank_weight;
+  }
   if (t.class_weights == "custom") {
     train["class_weights"] = t.class_weight_values;
   } else {

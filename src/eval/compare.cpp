@@ -103,6 +103,12 @@ std::string model_label(const config::Config& cfg) {
   if (cfg.model.head != "linear") notes.push_back(cfg.model.head + " head");
   if (cfg.model.feature_gate) notes.push_back("gate");
   if (cfg.model.se) notes.push_back("SE");
+  if (cfg.model.cbam) notes.push_back("CBAM");
+  if (cfg.model.importance_weighting) notes.push_back("self-cure");
+  if (!cfg.model.pretrained.empty()) notes.push_back("pretrained");
+  if (cfg.model.name == "vit" || cfg.model.name == "vit_se") {
+    notes.push_back(fmt::format("{}/{} x{}", cfg.model.vit_dim, cfg.model.vit_patch, cfg.model.vit_depth));
+  }
   const auto& init = cfg.model.init_streams;
   if (std::any_of(init.begin(), init.end(), [](const std::string& s) { return !s.empty(); })) {
     notes.push_back("streams initialised");

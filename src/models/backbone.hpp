@@ -16,7 +16,10 @@
 
 namespace fer::models::detail {
 
-/// Channel attention: x * sigmoid(W2 relu(W1 avgpool(x))).
+// ---- attention variants of the ResNet-18 family (attention.cpp), chosen by model.attention ----
+
+/// Squeeze-and-excitation (Hu et al. 2018), channel attention: x * sigmoid(W2 relu(W1 avgpool(x))).
+/// Parameters fc1.*, fc2.*.
 class SqueezeExcitationImpl : public torch::nn::Module {
  public:
   SqueezeExcitationImpl(int64_t channels, int64_t reduction);
@@ -25,16 +28,19 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcitation);
 
-class BasicBlockImpl : public torch::nn::Module {
+/// CBAM (Woo et al. 2018): channel attention from average- and max-pooled features through one
+/// shared MLP (fc1, fc2; reduction as SE), then spatial attention from the channel-wise mean and
+/// max maps through a 7x7 convolution + batch norm (spatial_conv, spatial_bn):
+///   x = x * sigmoid(mlp(avgpool(x)) + mlp(maxpool(x)));  x = x * sigmoid(bn(conv7x7([mean_c x, max_c x]))).
+class CbamImpl : public torch::nn::Module {
  public:
-  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, bool se, int64_t se_reduction);
+  CbamImpl(int64_t channels, int64_t reduction);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-  SqueezeExcitation se{nullptr};
-  torch::nn::Sequential downsample{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  torch::nn::Conv2d spatial_conv{nullptr};
+  torch::nn::BatchNorm2d spatial_bn{nullptr};
 };
-TORCH_MODULE(BasicBlock);
+TORCH_MODULE(Cbam);
 
 /// Attention gate on pooled features (visible/infrared paper): x * sigmoid(fc(x * x)),
 /// fc a square Linear layer. Parameters: fc.weight, fc.bias.
@@ -45,6 +51,22 @@ class FeatureGateImpl : public torch::nn::Module {
   torch::nn::Linear fc{nullptr};
 };
 TORCH_MODULE(FeatureGate);
+
+/// Attention inside a residual block, after its second batch norm and before the addition.
+enum class BlockAttention { kNone, kSe, kCbam };
+BlockAttention block_attention(const config::ModelConfig& cfg);
+
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride, BlockAttention attention, int64_t reduction);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  SqueezeExcitation se{nullptr};
+  Cbam cbam{nullptr};
+  torch::nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(BasicBlock);
 
 /// The paper's MLP heads, ending in a Linear layer (logits, no dropout or softmax after it).
 ///   visible:  Dropout(0.4) Linear(in,256) Dropout(0.4) Linear(256,C)
@@ -63,6 +85,10 @@ class ResNet18 : public Classifier {
   ResNet18(const config::ModelConfig& cfg, int channels, int size, int num_classes);
   torch::Tensor features(torch::Tensor x);
   torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor embed(torch::Tensor x) override { return features(std::move(x)); }
+  torch::Tensor classify(torch::Tensor f) override;
+  int64_t embed_dim() const override { return feature_dim_; }
+  std::string head_prefix() const override;
   int64_t feature_dim() const { return feature_dim_; }
 
  private:

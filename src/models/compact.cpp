@@ -79,9 +79,22 @@ class CompactCnn : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
-    return classifier->forward(features->forward(x).flatten(1));
+  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
+
+  /// The penultimate layer (FC 1024 after ReLU and dropout), [N, 1024].
+  torch::Tensor embed(torch::Tensor x) override {
+    x = features->forward(x).flatten(1);
+    auto it = classifier->begin();
+    for (size_t i = 0; i + 1 < classifier->size(); ++i, ++it) x = it->forward(x);
+    return x;
   }
+
+  torch::Tensor classify(torch::Tensor f) override {
+    return classifier[classifier->size() - 1]->as<nn::Linear>()->forward(f);
+  }
+
+  int64_t embed_dim() const override { return kFc2; }
+  std::string head_prefix() const override { return fmt::format("classifier.{}.", classifier->size() - 1); }
 
   nn::Sequential features{nullptr}, classifier{nullptr};
 };

@@ -40,17 +40,26 @@ class FusionFeature : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
+  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
+
+  /// The fused features the head reads.
+  torch::Tensor embed(torch::Tensor x) override {
     FER_CHECK(x.dim() == 4 && x.size(1) == c0_ + c1_, DataError,
               "fusion_feature expects [N, {}, H, W] (modalities stacked as channels), got {}", c0_ + c1_,
               c10::str(x.sizes()));
     auto f0 = stream0->features(x.narrow(1, 0, c0_));
     auto f1 = stream1->features(x.narrow(1, c0_, c1_));
     // interleave: [N, F, 2] flattened = f0[0], f1[0], f0[1], f1[1], ...
-    auto f = interleave_ ? torch::stack({f0, f1}, 2).flatten(1) : torch::cat({f0, f1}, 1);
+    return interleave_ ? torch::stack({f0, f1}, 2).flatten(1) : torch::cat({f0, f1}, 1);
+  }
+
+  torch::Tensor classify(torch::Tensor f) override {
     if (fc) return fc->forward(dropout->forward(f));
     return head->forward(f);
   }
+
+  int64_t embed_dim() const override { return stream0->feature_dim() + stream1->feature_dim(); }
+  std::string head_prefix() const override { return fc ? "fc." : fmt::format("head.{}.", head->size() - 1); }
 
  private:
   int64_t c0_, c1_;

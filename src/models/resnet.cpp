@@ -31,24 +31,14 @@ nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
 }
 }  // namespace
 
-SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t reduction) {
-  const int64_t hidden = std::max<int64_t>(1, channels / reduction);
-  fc1 = register_module("fc1", nn::Linear(channels, hidden));
-  fc2 = register_module("fc2", nn::Linear(hidden, channels));
-}
-
-torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
-  auto s = x.mean({2, 3});
-  s = torch::sigmoid(fc2->forward(torch::relu(fc1->forward(s))));
-  return x * s.unsqueeze(-1).unsqueeze(-1);
-}
-
-BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, bool se, int64_t se_reduction) {
+BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, BlockAttention attention,
+                               int64_t reduction) {
   conv1 = register_module("conv1", conv3x3(in, out, stride));
   bn1 = register_module("bn1", nn::BatchNorm2d(out));
   conv2 = register_module("conv2", conv3x3(out, out, 1));
   bn2 = register_module("bn2", nn::BatchNorm2d(out));
-  if (se) this->se = register_module("se", SqueezeExcitation(out, se_reduction));
+  if (attention == BlockAttention::kSe) se = register_module("se", SqueezeExcitation(out, reduction));
+  if (attention == BlockAttention::kCbam) cbam = register_module("cbam", Cbam(out, reduction));
   if (stride != 1 || in != out) {
     downsample = register_module(
         "downsample", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
@@ -60,13 +50,10 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   auto out = torch::relu(bn1->forward(conv1->forward(x)));
   out = bn2->forward(conv2->forward(out));
   if (se) out = se->forward(out);
+  if (cbam) out = cbam->forward(out);
   auto identity = downsample ? downsample->forward(x) : x;
   return torch::relu(out + identity);
 }
-
-FeatureGateImpl::FeatureGateImpl(int64_t features) { fc = register_module("fc", nn::Linear(features, features)); }
-
-torch::Tensor FeatureGateImpl::forward(const torch::Tensor& x) { return x * torch::sigmoid(fc->forward(x * x)); }
 
 nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int64_t num_classes) {
   constexpr int64_t hidden = 256;
@@ -109,8 +96,8 @@ ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int n
   int64_t ch = w;
   auto make_layer = [&](int64_t out, int64_t stride) {
     nn::Sequential layer;
-    layer->push_back(BasicBlock(ch, out, stride, cfg.se, cfg.se_reduction));
-    layer->push_back(BasicBlock(out, out, 1, cfg.se, cfg.se_reduction));
+    layer->push_back(BasicBlock(ch, out, stride, block_attention(cfg), cfg.se_reduction));
+    layer->push_back(BasicBlock(out, out, 1, block_attention(cfg), cfg.se_reduction));
     ch = out;
     return layer;
   };
@@ -151,11 +138,18 @@ torch::Tensor ResNet18::features(torch::Tensor x) {
   return x;
 }
 
-torch::Tensor ResNet18::forward(torch::Tensor x) {
-  x = features(std::move(x));
-  if (fc) return fc->forward(dropout->forward(x));
-  if (head) return head->forward(x);
-  return x;  // headless stream: pooled features
+torch::Tensor ResNet18::forward(torch::Tensor x) { return classify(features(std::move(x))); }
+
+torch::Tensor ResNet18::classify(torch::Tensor f) {
+  if (fc) return fc->forward(dropout->forward(f));
+  if (head) return head->forward(f);
+  return f;  // headless stream: pooled features
+}
+
+std::string ResNet18::head_prefix() const {
+  if (fc) return "fc.";
+  if (head) return fmt::format("head.{}.", head->size() - 1);
+  return "";
 }
 
 void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& in) {
@@ -169,14 +163,18 @@ void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& i
   const config::ModelConfig defaults;
   FER_CHECK(cfg.stem == defaults.stem, ConfigError, "/model/stem: {} has no ResNet stem; remove the key",
             cfg.name);
-  FER_CHECK(!cfg.se, ConfigError, "/model/se: {} has no squeeze-and-excitation blocks", cfg.name);
+  FER_CHECK(
+      !cfg.se && !cfg.cbam, ConfigError,
+      "/model/attention: {} has no residual blocks for {} attention (SE and CBAM apply to ResNet-18 models)",
+      cfg.name, cfg.se ? "squeeze-and-excitation" : "CBAM");
   FER_CHECK(cfg.width == defaults.width, ConfigError,
             "/model/width: {} has fixed layer widths; remove the key (width {} applies to ResNet-18 only)",
             cfg.name, cfg.width);
   FER_CHECK(cfg.head == defaults.head, ConfigError,
             "/model/head: {} has its own classifier; head \"{}\" applies to ResNet-18 models only", cfg.name,
             cfg.head);
-  FER_CHECK(!cfg.feature_gate, ConfigError, "/model/feature_gate: {} has no feature gate", cfg.name);
+  FER_CHECK(!cfg.feature_gate, ConfigError,
+            "/model/attention: {} has no feature gate (\"gate\" applies to ResNet-18 models)", cfg.name);
 }
 
 }  // namespace detail
@@ -202,7 +200,9 @@ const std::vector<ModelInfo>& model_infos() {
   return infos;
 }
 
-std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const InputSpec& in) {
+namespace {
+
+std::shared_ptr<Classifier> build_model(const config::ModelConfig& cfg, const InputSpec& in) {
   FER_CHECK(in.num_classes >= 2, DataError, "a classifier needs at least 2 classes, got {}", in.num_classes);
   bool known_name = false;
   for (const auto& m : model_infos()) known_name = known_name || m.name == cfg.name;
@@ -263,6 +263,14 @@ std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const I
   FER_CHECK(cfg.late_combine == "mean" || cfg.late_combine == "learned", ConfigError,
             "/model/late_combine: unknown value \"{}\"; known: mean, learned", cfg.late_combine);
   return detail::make_fusion_late(cfg, in);
+}
+
+}  // namespace
+
+std::shared_ptr<Classifier> create_model(const config::ModelConfig& cfg, const InputSpec& in) {
+  auto model = build_model(cfg, in);
+  if (cfg.importance_weighting) model->add_importance_branch();
+  return model;
 }
 
 }  // namespace fer::models

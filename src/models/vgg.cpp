@@ -65,13 +65,20 @@ class Vgg19 : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
+  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
+
+  torch::Tensor embed(torch::Tensor x) override {
     x = features->forward(x);
     // An identity for 32..63 px (the map is already 1x1), where the seed flattens directly.
-    x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-    x = torch::dropout(x, dropout_, is_training());
-    return classifier->forward(x);
+    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
+
+  torch::Tensor classify(torch::Tensor f) override {
+    return classifier->forward(torch::dropout(f, dropout_, is_training()));
+  }
+
+  int64_t embed_dim() const override { return classifier->options.in_features(); }
+  std::string head_prefix() const override { return "classifier."; }
 
   nn::Sequential features{nullptr};
   nn::Linear classifier{nullptr};

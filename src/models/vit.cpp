@@ -138,7 +138,10 @@ class VisionTransformer : public Classifier {
     nn::init::zeros_(head->bias);
   }
 
-  torch::Tensor forward(torch::Tensor x) override {
+  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
+
+  /// The class token after the encoder (and the SE block of vit_se), [N, vit_dim].
+  torch::Tensor embed(torch::Tensor x) override {
     FER_CHECK(
         x.dim() == 4 && x.size(2) == size_ && x.size(3) == size_, DataError,
         "{}: expected images of {}x{} px (the position embedding fixes the size), got a tensor of {} dims "
@@ -150,8 +153,12 @@ class VisionTransformer : public Classifier {
     x = torch::cat({class_token.expand({1, x.size(1), -1}), x}, 0);
     auto cls = encoder->forward(x)[0];  // [N, D]
     if (se) cls = se->forward(cls);
-    return head->forward(dropout->forward(cls));
+    return cls;
   }
+
+  torch::Tensor classify(torch::Tensor cls) override { return head->forward(dropout->forward(cls)); }
+  int64_t embed_dim() const override { return head->options.in_features(); }
+  std::string head_prefix() const override { return "heads.head."; }
 
   nn::Conv2d conv_proj{nullptr};
   torch::Tensor class_token;
@@ -169,10 +176,11 @@ class VisionTransformer : public Classifier {
 
 std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in) {
   const config::ModelConfig defaults;  // the ViT's own wording for the two keys it is likeliest to meet
-  FER_CHECK(!cfg.se, ConfigError,
-            "/model/se: applies to ResNet-18 blocks only; the SE block on the class token comes with "
-            "the model name vit_se (got model \"{}\")",
-            cfg.name);
+  FER_CHECK(
+      !cfg.se, ConfigError,
+      "/model/attention: \"se\" applies to ResNet-18 blocks only; the SE block on the class token comes "
+      "with the model name vit_se (got model \"{}\")",
+      cfg.name);
   FER_CHECK(cfg.width == defaults.width, ConfigError,
             "/model/width: {} takes its width from model.vit_dim; remove the key (width {} applies "
             "to ResNet-18 only)",

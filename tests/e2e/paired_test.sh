@@ -177,7 +177,7 @@ PYEOF
   py_check "thermal: a 1-channel infrared model with the paper's head" "$T/thermal/config.json" <<'PYEOF'
 import json, sys
 c = json.load(open(sys.argv[1]))
-assert c["preprocess"]["channels"] == 1 and c["model"]["head"] == "infrared" and c["model"]["feature_gate"], c
+assert c["preprocess"]["channels"] == 1 and c["model"]["head"] == "infrared" and c["model"]["attention"] == "gate", c
 PYEOF
   expect_exit 0 "fer eval on the thermal run" -- "$FER" eval --run "$T/thermal"
   grep -q "96 samples" "$T/out" && ok "thermal test split: 96 crops" || bad "thermal test split: 96 crops"

@@ -152,7 +152,7 @@ TEST(Vit, BadShapesAndResNetOptionsAreConfigErrors) {
              "/model/vit_heads: must divide vit_dim 32, got 5");
   auto se = small_vit("vit");
   se.se = true;
-  EXPECT_HAS(error_of<fer::ConfigError>([&] { create_model(se, {3, 48, 7}); }), "/model/se:");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { create_model(se, {3, 48, 7}); }), "/model/attention:");
   EXPECT_HAS(error_of<fer::ConfigError>([&] {
                create_model(small_vit(), {4, 48, 7, {3, 1}});
              }),

@@ -232,7 +232,7 @@ TEST(ModelZoo, ResNetOnlyOptionsAreConfigErrorsNamingTheKey) {
     ModelConfig se = named(name);
     se.se = true;
     EXPECT_HAS(fer::test::error_of<fer::ConfigError>([&] { create_model(se, in); }),
-               "/model/se: " + name + " has no squeeze-and-excitation blocks");
+               "/model/attention: " + name + " has no residual blocks for squeeze-and-excitation");
     ModelConfig width = named(name);
     width.width = 32;
     EXPECT_HAS(fer::test::error_of<fer::ConfigError>([&] { create_model(width, in); }),
@@ -244,7 +244,7 @@ TEST(ModelZoo, ResNetOnlyOptionsAreConfigErrorsNamingTheKey) {
     ModelConfig gate = named(name);
     gate.feature_gate = true;
     EXPECT_HAS(fer::test::error_of<fer::ConfigError>([&] { create_model(gate, in); }),
-               "/model/feature_gate: " + name);
+               "/model/attention: " + name + " has no feature gate");
     ModelConfig stem = named(name);
     stem.stem = "3x3";
     EXPECT_HAS(fer::test::error_of<fer::ConfigError>([&] { create_model(stem, in); }),

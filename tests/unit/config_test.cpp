@@ -612,3 +612,59 @@ TEST(Config, VitKeyErrors) {
       "t.json:2: /model/vit_depth: expected 12 for model \"resnet18\" (the vit_* keys shape \"vit\" and "
       "\"vit_se\"), got 4");
 }
+
+TEST(Config, AttentionIsOneKeyAndTheOlderKeysMustAgree) {
+  auto model = [](const std::string& m) {
+    return parse_config(R"({"data": {"path": "x"}, "model": )" + m + "}", "<string>").model;
+  };
+  const auto cg = model(R"({"attention": "cbam+gate"})");
+  EXPECT_TRUE(cg.cbam && cg.feature_gate && !cg.se);
+  EXPECT_EQ(fer::config::attention_name(cg), "cbam+gate");
+  const auto legacy = model(R"({"se": true, "feature_gate": true})");  // the older spelling
+  EXPECT_EQ(fer::config::attention_name(legacy), "se+gate");
+  EXPECT_EQ(fer::config::attention_name(model("{}")), "none");
+  // written back as "attention" only, and read back the same
+  Config c = parse_config(R"({"data": {"path": "x"}, "model": {"attention": "se"}})", "<string>");
+  const auto j = to_json(c);
+  EXPECT_EQ(j["model"]["attention"], "se");
+  EXPECT_FALSE(j["model"].contains("se"));
+  EXPECT_TRUE(parse_config(j.dump(), "<string>").model.se);
+  // one key is enough for an ablation
+  EXPECT_TRUE(parse_config(R"({"data": {"path": "x"}})", "<string>", {"model.attention=cbam"}).model.cbam);
+
+  EXPECT_TRUE(starts_with(
+      error_of(R"({"data": {"path": "x"}, "model": {"attention": "cbma"}})"),
+      "t.json:1: /model/attention: expected one of \"none\", \"gate\", \"se\", \"se+gate\", \"cbam\", "
+      "\"cbam+gate\", got \"cbma\" (did you mean \"cbam\"?)"))
+      << error_of(R"({"data": {"path": "x"}, "model": {"attention": "cbma"}})");
+  EXPECT_TRUE(contains(error_of(R"({"data": {"path": "x"}, "model": {"attention": "cbam", "se": true}})"),
+                       "/model/se: expected false (or no se key) with attention \"cbam\", got true"));
+  EXPECT_TRUE(
+      contains(error_of(R"({"data": {"path": "x"}, "model": {"attention": "se", "feature_gate": true}})"),
+               "/model/feature_gate: expected false (or no feature_gate key) with attention \"se\""));
+}
+
+TEST(Config, SelfCureKeysNeedImportanceWeighting) {
+  const Config c = parse_config(
+      R"({"data": {"path": "x"}, "model": {"importance_weighting": true, "pretrained": "w.pt"},
+          "train": {"rank_margin": 0.2, "rank_high_fraction": 0.6, "rank_weight": 0.5}})",
+      "<string>");
+  EXPECT_TRUE(c.model.importance_weighting);
+  EXPECT_EQ(c.model.pretrained, "w.pt");
+  EXPECT_DOUBLE_EQ(c.train.rank_margin, 0.2);
+  EXPECT_DOUBLE_EQ(c.train.rank_high_fraction, 0.6);
+  EXPECT_DOUBLE_EQ(c.train.rank_weight, 0.5);
+  EXPECT_EQ(to_json(c)["train"]["rank_weight"], 0.5);
+  const Config d =
+      parse_config(R"({"data": {"path": "x"}, "model": {"importance_weighting": true}})", "<string>");
+  EXPECT_DOUBLE_EQ(d.train.rank_margin, 0.15);
+  EXPECT_DOUBLE_EQ(d.train.rank_high_fraction, 0.7);
+  EXPECT_FALSE(to_json(parse_config(kMinimal, "<string>"))["train"].contains("rank_margin"));
+  EXPECT_TRUE(
+      contains(error_of(R"({"data": {"path": "x"}, "train": {"rank_margin": 0.2}})"),
+               "/train/rank_margin: expected no rank_* key while model.importance_weighting is false"));
+  EXPECT_TRUE(contains(
+      error_of(
+          R"({"data": {"path": "x"}, "model": {"importance_weighting": true}, "train": {"rank_high_fraction": 1}})"),
+      "/train/rank_high_fraction: expected"));
+}

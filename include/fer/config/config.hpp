@@ -115,12 +115,22 @@ struct AugmentConfig {
 struct ModelConfig {
   std::string name = "resnet18";  ///< model registry name (fer list models)
   std::string stem = "auto";      ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
+  // Attention variants of the ResNet-18 family, set together by model.attention ("none", "se",
+  // "cbam", "gate", "se+gate", "cbam+gate"); "se" and "feature_gate" are also read as keys of
+  // their own (the older spelling), and the config written back has "attention" only.
   bool se = false;                ///< squeeze-and-excitation in every residual block
   int se_reduction = 16;          ///< SE bottleneck reduction
   double dropout = 0.0;           ///< dropout before the final linear layer
   int width = 64;                 ///< channels of the first stage (64 = standard ResNet-18)
   std::string head = "linear";    ///< linear | visible | infrared | fused (the visible/infrared paper's MLP heads; fusion_feature uses the fused head for any non-linear value)
   bool feature_gate = false;      ///< gate on pooled features: x * sigmoid(W (x * x) + b)
+  bool cbam = false;              ///< CBAM channel + spatial attention in every residual block (not with se)
+  /// Self-cure importance weighting (Wang et al. 2020): a Linear + sigmoid branch on the
+  /// embedding weights each sample; trained with the logit-weighted CE (train.rank_*).
+  bool importance_weighting = false;
+  /// A fer checkpoint (fer import-weights output, or best.pt / a run directory of another run)
+  /// whose weights initialise a fresh run; "" = random init. See train/pretrained.hpp.
+  std::string pretrained;
   std::string fusion_features = "concat";  ///< fusion_feature: concat | interleave (element by element)
   std::string late_combine = "mean";       ///< fusion_late: mean | learned (softmax-weighted) logits
   // vit / vit_se (defaults: ViT-B/16). The input size must be a multiple of vit_patch.
@@ -157,6 +167,10 @@ struct TrainConfig {
   double plateau_factor = 0.1;       ///< plateau: decay factor
   double min_lr = 0.0;               ///< cosine floor
   double label_smoothing = 0.0;      ///< in [0, 1)
+  // Rank regularisation of the importance weights (model.importance_weighting only).
+  double rank_margin = 0.15;           ///< required gap between the high and low groups' mean weights
+  double rank_high_fraction = 0.7;     ///< share of each batch in the high-weight group
+  double rank_weight = 1.0;            ///< weight of the rank term; 0 = logit-weighted CE alone
   std::string class_weights = "none";  ///< none | balanced | custom
   std::vector<double> class_weight_values;  ///< custom: one weight per class
   double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
@@ -170,6 +184,10 @@ struct EvalConfig {
   bool flip = false;      ///< flip TTA: the image and its mirror image (not with ten_crop)
   int batch_size = 128;
 };
+
+/// model.attention's canonical value for the se / cbam / feature_gate flags: "none", "se",
+/// "cbam", "gate", "se+gate" or "cbam+gate".
+std::string attention_name(const ModelConfig& m);
 
 /// A whole run.
 struct Config {
