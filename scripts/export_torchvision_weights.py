@@ -1,21 +1,27 @@
 #!/usr/bin/python3
-"""Export a torchvision model's weights for LibTorch (`torch::pickle_load`).
+"""Export a torchvision model's weights for `fer import-weights`.
 
-Builds a torchvision model (resnet18; vgg19_bn and vit_b_16 are built the same
-way) and saves `dict(model.state_dict())` with torch.save. The dict must be a
-PLAIN dict: LibTorch 1.13's C++ pickle_load cannot read the OrderedDict that
-`model.state_dict()` returns ("Expected GenericDict but got None").
+Step 1 of using ImageNet weights in fer (step 2: `fer import-weights`, see the README).
+Builds a torchvision model (resnet18, vgg19_bn or vit_b_16) and saves
+`model.state_dict()` with torch.save, exactly as PyTorch users save weights
+(an OrderedDict; --plain-dict saves dict(state_dict) instead).
 
-By default the weights are a random init after torch.manual_seed(--seed): no
-download is possible on the project machines. --pretrained instead loads
-torchvision's ImageNet weights through its weights API
+--pretrained loads torchvision's ImageNet weights through its weights API
 (`torchvision.models.<arch>(weights="DEFAULT")`), which NEEDS INTERNET (or the
-file already in the torch hub cache, ~/.cache/torch/hub/checkpoints).
+file already in the torch hub cache, ~/.cache/torch/hub/checkpoints): run it on
+a machine with internet access and copy the file over. Without --pretrained the
+weights are a random init after torch.manual_seed(--seed), which is what the
+parity tests use (no download is possible on the project machines).
 
 --sample-out FILE.pt also saves a parity sample, a plain dict of tensors
 {"input": x, "logits": model.eval()(x)} with x = torch.randn(2, C, H, W) from a
 torch.Generator seeded with --seed (C = --channels, H = W = --size), so a C++
-test can load the weights, run x and compare the logits.
+test can load the weights, run x and compare the logits. For vgg19_bn, whose
+3-layer ImageNet classifier has no counterpart in fer's vgg19 (the seed's single
+Linear(512, classes) on 1x1 features), the sample also holds that head,
+"seed_head.weight" / "seed_head.bias", and "seed_logits" =
+seed_head(avgpool_1x1(model.features(x))): the logits of fer's vgg19 with the
+imported features and that head.
 
 --stem3x3 (ResNet only) replaces conv1 by a 3x3 stride-1 conv (padding 1, no
 bias; its kernel drawn from the same seeded global RNG) and maxpool by Identity,
@@ -24,9 +30,9 @@ as `fer` does for 44-48 px faces.
 Run with Debian's interpreter (python3-torch 1.13, python3-torchvision 0.14):
 
     /usr/bin/python3 scripts/export_torchvision_weights.py --arch resnet18 \\
-        --out /tmp/resnet18.pt --sample-out /tmp/resnet18_sample.pt
+        --pretrained --out resnet18_imagenet.pth          # needs internet
     /usr/bin/python3 scripts/export_torchvision_weights.py --arch resnet18 \\
-        --num-classes 7 --stem3x3 --size 44 --out r18_fer.pt --sample-out r18_fer_sample.pt
+        --num-classes 7 --size 64 --out r18.pt --sample-out r18_sample.pt
 """
 
 import argparse
@@ -101,8 +107,10 @@ def build(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--arch", choices=ARCHS, default="resnet18",
-                   help="torchvision architecture (only resnet18 is required to work)")
-    p.add_argument("--out", required=True, help="output FILE.pt (plain dict state_dict)")
+                   help="torchvision architecture")
+    p.add_argument("--out", required=True, help="output FILE.pt (the state dict)")
+    p.add_argument("--plain-dict", action="store_true",
+                   help="save dict(model.state_dict()) instead of the OrderedDict")
     p.add_argument("--num-classes", type=int, default=1000, help="classes (1000)")
     p.add_argument("--seed", type=int, default=0,
                    help="torch.manual_seed before building; also seeds the sample (0)")
@@ -123,6 +131,14 @@ def main():
     torch.manual_seed(args.seed)
     model = build(args)
 
+    if not args.pretrained and args.arch.startswith("vit"):
+        # torchvision starts the head and the class token at zero, where a port that ignored
+        # them would still match: draw them from the seeded RNG instead.
+        with torch.no_grad():
+            model.heads.head.weight.normal_(0, 0.05)
+            model.heads.head.bias.normal_(0, 0.05)
+            model.class_token.normal_(0, 0.5)
+
     if not args.pretrained:
         # Make the BN running statistics non-default: with freshly initialised
         # running_mean = 0 / running_var = 1, eval-mode BN is nearly the identity and
@@ -139,8 +155,8 @@ def main():
                 model(xb * 1.5 + 0.25)
 
     model.eval()
-    state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    torch.save(dict(state), args.out)  # plain dict, not OrderedDict: see docstring
+    state = model.state_dict()
+    torch.save(dict(state) if args.plain_dict else state, args.out)
     print(f"wrote {args.out}: {args.arch}, {len(state)} tensors, "
           f"{sum(v.numel() for v in state.values())} values, "
           f"num_classes {args.num_classes}, seed {args.seed}"
@@ -153,8 +169,17 @@ def main():
         model.eval()  # eval mode: BN uses the running stats, dropout is off
         with torch.no_grad():
             logits = model(x)
-        torch.save({"input": x.contiguous(), "logits": logits.contiguous()},
-                   args.sample_out)
+        sample = {"input": x.contiguous(), "logits": logits.contiguous()}
+        if args.arch.startswith("vgg"):
+            head = nn.Linear(512, args.num_classes)
+            with torch.no_grad():
+                head.weight.normal_(0, 0.05, generator=gen)
+                head.bias.normal_(0, 0.05, generator=gen)
+                feats = nn.functional.adaptive_avg_pool2d(model.features(x), 1).flatten(1)
+                sample["seed_head.weight"] = head.weight.detach().clone()
+                sample["seed_head.bias"] = head.bias.detach().clone()
+                sample["seed_logits"] = head(feats).contiguous()
+        torch.save(sample, args.sample_out)
         print(f"wrote {args.sample_out}: input {tuple(x.shape)}, "
               f"logits {tuple(logits.shape)}")
 

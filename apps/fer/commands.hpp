@@ -18,6 +18,7 @@ Runner add_infer(CLI::App& app);
 Runner add_align(CLI::App& app);
 Runner add_list(CLI::App& app);
 Runner add_bench(CLI::App& app);
+Runner add_import(CLI::App& app);
 
 /// Logs to stderr; `verbosity` -1 quiet, 0 normal, 1 debug.
 void setup_logging(int verbosity);

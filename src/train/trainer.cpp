@@ -22,6 +22,8 @@
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/engine.hpp"
 #include "fer/train/init_streams.hpp"
+#include "fer/train/losses.hpp"
+#include "fer/train/pretrained.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::train {
@@ -251,6 +253,11 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   torch::manual_seed(derive_seed(cfg.seed, Stream::kInit));
   auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes,
                                                    data::modality_channels(cfg.data)});
+  if (!opts.resume && !cfg.model.pretrained.empty()) {  // a resumed run already has its weights
+    const PretrainedInit init = init_from_pretrained(*model, cfg);
+    spdlog::info("{}", init.describe());
+    record["pretrained"] = init.to_json();
+  }
   if (!opts.resume && !cfg.model.init_streams.empty()) {  // a resumed run already has its weights
     std::vector<std::string> loaded(cfg.model.init_streams.size());  // "" = random stream
     for (const StreamInit& s : init_streams(*model, cfg, ds.class_names)) {
@@ -363,8 +370,17 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
       auto x = images_to_tensor(batch, device);
       auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
       optimizer->zero_grad();
-      auto logits = model->forward(x);
-      auto loss = F::cross_entropy(logits, y, ce_options);
+      torch::Tensor logits, loss;
+      if (cfg.model.importance_weighting) {  // self-cure: logit-weighted CE + rank regularisation
+        torch::Tensor alpha;
+        std::tie(logits, alpha) = model->forward_weighted(x);
+        loss = importance_weighted_loss(logits, alpha, y, tc.rank_high_fraction, tc.rank_margin,
+                                        tc.rank_weight, ce_options)
+                   .total;
+      } else {
+        logits = model->forward(x);
+        loss = F::cross_entropy(logits, y, ce_options);
+      }
       loss.backward();
       if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
       optimizer->step();
