@@ -14,7 +14,7 @@ json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys
 expect_exit 0 "fer --version" -- "$FER" --version
 grep -q "^fer " "$T/out" || bad "version text"
 expect_exit 0 "fer --help" -- "$FER" --help
-for sub in synth train eval infer list bench; do expect_exit 0 "fer $sub --help" -- "$FER" $sub --help; done
+for sub in synth train eval infer list bench import-weights; do expect_exit 0 "fer $sub --help" -- "$FER" $sub --help; done
 expect_exit 2 "unknown subcommand" -- "$FER" trian
 expect_exit 0 "fer list models" -- "$FER" list models
 grep -q resnet18 "$T/out" && ok "list models names resnet18" || bad "list models names resnet18"
@@ -249,6 +249,45 @@ cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
 check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
 expect_exit 2 "resume with a changed lr" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.lr=0.1 --set train.epochs=8 --set train.scheduler=\"none\"
 grep -q "/train/lr" "$T/err" && ok "resume mismatch names /train/lr" || bad "resume mismatch names /train/lr"
+
+# ---- model zoo options: attention, self-cure, pretrained weights ----
+expect_exit 0 "train with CBAM + gate + self-cure" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo1" --set train.epochs=2 --set model.attention=cbam+gate --set model.importance_weighting=true --set train.rank_weight=0.5 --no-progress
+py_check "frozen config: attention and self-cure" "$T/zoo1/config.json" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["model"]["attention"] == "cbam+gate" and c["model"]["importance_weighting"], c["model"]
+assert c["train"]["rank_weight"] == 0.5 and c["train"]["rank_margin"] == 0.15, c["train"]
+PYEOF
+expect_exit 0 "eval of the self-cure run" -- "$FER" eval --run "$T/zoo1"
+expect_exit 2 "attention typo" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set model.attention=cbma
+err_has 'did you mean "cbam"' && ok "attention typo suggests cbam" || bad "attention typo suggests cbam"
+expect_exit 2 "rank key without importance weighting" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set train.rank_margin=0.2
+err_has "/train/rank_margin" && ok "rank key error names /train/rank_margin" || bad "rank key error names /train/rank_margin"
+# fine-tuning: a fresh run started from run1 (a run directory -> best.pt), classifier re-initialised
+expect_exit 0 "train from another run (model.pretrained)" -- "$FER" train --config "$T/tiny.json" --out "$T/ft" --set train.epochs=1 --set model.pretrained="$T/run1" --no-progress
+py_check "run.json records the pretrained init" "$T/ft/run.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["pretrained"]
+assert r["checkpoint"].endswith("best.pt") and r["copied"] > 100 and "fc.weight" in r["fresh"] and not r["adapted"], r
+PYEOF
+if /usr/bin/python3 -c 'import torchvision' 2>/dev/null; then
+  /usr/bin/python3 "$SRC/scripts/export_torchvision_weights.py" --arch resnet18 --seed 1 --size 64 --out "$T/tv_r18.pth" >/dev/null
+  expect_exit 0 "import-weights resnet18" -- "$FER" import-weights --arch resnet18 --in "$T/tv_r18.pth" --out "$T/r18.fer.pt"
+  expect_exit 0 "train from the imported weights" -- "$FER" train --config "$T/tiny.json" --out "$T/imp" --set train.epochs=1 --set model.width=64 --set model.stem=3x3 --set model.pretrained="$T/r18.fer.pt" --no-progress
+  py_check "the 7x7 RGB stem adapted to the 3x3 gray one" "$T/imp/run.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["pretrained"]
+assert r["source_model"] == "resnet18" and r["copied"] == 119, r
+assert r["adapted"] == ["conv1.weight: 7x7 kernel area-resampled to 3x3 (x 49/9), 3 -> 1 input channels (summed)"], r
+PYEOF
+  expect_exit 1 "import-weights with the wrong arch" -- "$FER" import-weights --arch vit_b_16 --in "$T/tv_r18.pth" --out "$T/x.pt"
+  err_has 'missing "conv_proj.weight"' && ok "wrong arch names the missing key" || bad "wrong arch names the missing key"
+  check "a failed import writes nothing" test ! -e "$T/x.pt"
+  expect_exit 1 "pretrained of another family" -- "$FER" train --config "$T/tiny.json" --out "$T/imp2" --set model.name=vgg19 --set model.width=64 --set model.pretrained="$T/r18.fer.pt" --no-progress
+  err_has "cannot initialise model" && ok "family mismatch is explained" || bad "family mismatch is explained"
+else
+  echo "SKIP: /usr/bin/python3 has no torchvision: import-weights checks skipped"
+fi
 
 # ---- bad input ----
 sed 's/"epochs"/"epochz"/' "$T/tiny.json" >"$T/typo.json"
