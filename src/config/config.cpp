@@ -2,16 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <regex>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "fer/core/error.hpp"
@@ -987,16 +987,21 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   r.read_number("grad_clip", t.grad_clip, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
-  for (const char* key : {"rank_margin", "rank_high_fraction", "rank_weight"}) {
-    if (r.get(key) != nullptr && !m.importance_weighting) {
-      loc.fail(r.at(key),
-               "expected no rank_* key while model.importance_weighting is false (the rank "
-               "regularisation applies to the importance weights)");
+  // The rank regularisation applies to the importance weights: without them only the defaults
+  // (which the written config carries) are accepted, as for the vit_* keys.
+  const TrainConfig defaults;
+  const std::vector<std::tuple<const char*, double TrainConfig::*, Bounds>> rank_keys = {
+      {"rank_margin", &TrainConfig::rank_margin, Bounds::at_least(0)},
+      {"rank_high_fraction", &TrainConfig::rank_high_fraction, Bounds::open(0, 1)},
+      {"rank_weight", &TrainConfig::rank_weight, Bounds::at_least(0)}};
+  for (const auto& [key, field, bounds] : rank_keys) {
+    r.read_number(key, t.*field, bounds);
+    if (!m.importance_weighting && t.*field != defaults.*field) {
+      loc.fail(r.at(key), fmt::format("expected {} while model.importance_weighting is false (the rank "
+                                      "regularisation applies to the importance weights), got {}",
+                                      defaults.*field, t.*field));
     }
   }
-  r.read_number("rank_margin", t.rank_margin, Bounds::at_least(0));
-  r.read_number("rank_high_fraction", t.rank_high_fraction, Bounds::open(0, 1));
-  r.read_number("rank_weight", t.rank_weight, Bounds::at_least(0));
   r.finish();
 }
 
@@ -1186,11 +1191,9 @@ Json build_json(const Config& c) {
   train["plateau_factor"] = t.plateau_factor;
   train["min_lr"] = t.min_lr;
   train["label_smoothing"] = t.label_smoothing;
-  if (c.model.importance_weighting) {  // read only with importance weighting
-    train["rank_margin"] = t.rank_margin;
-    train["rank_high_fraction"] = t.rank_high_fraction;
-    train["rank_weight"] = t.rank_weight;
-  }
+  train["rank_margin"] = t.rank_margin;
+  train["rank_high_fraction"] = t.rank_high_fraction;
+  train["rank_weight"] = t.rank_weight;
   if (t.class_weights == "custom") {
     train["class_weights"] = t.class_weight_values;
   } else {
