@@ -15,23 +15,16 @@
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/pretrained.hpp"
+#include "listing.hpp"
 
 namespace fer::train {
 
 namespace {
 
+using detail::capped;
+using detail::starts_with;
+
 constexpr size_t kListCap = 12;
-
-std::string capped(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < kListCap; ++i) out += (i ? ", " : "") + v[i];
-  if (v.size() > kListCap) out += fmt::format(", ... ({} in all)", v.size());
-  return out;
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
 
 const torch::Tensor& need(const std::map<std::string, torch::Tensor>& w, const std::string& key, int64_t dims,
                           const std::string& path, const std::string& arch) {
@@ -154,11 +147,13 @@ ImportReport import_weights(const ImportOptions& opts) {
   if (!missing.empty() || !unexpected.empty() || !load.mismatched.empty()) {
     std::string msg =
         fmt::format("{}: does not match {} ({} tensors in the file):", path, arch_label, raw.size());
-    if (!missing.empty()) msg += fmt::format("\n  missing ({}): {}", missing.size(), capped(missing));
+    if (!missing.empty())
+      msg += fmt::format("\n  missing ({}): {}", missing.size(), capped(missing, kListCap));
     if (!unexpected.empty())
-      msg += fmt::format("\n  unexpected ({}): {}", unexpected.size(), capped(unexpected));
+      msg += fmt::format("\n  unexpected ({}): {}", unexpected.size(), capped(unexpected, kListCap));
     if (!load.mismatched.empty())
-      msg += fmt::format("\n  shape mismatch ({}): {}", load.mismatched.size(), capped(load.mismatched));
+      msg += fmt::format("\n  shape mismatch ({}): {}", load.mismatched.size(),
+                         capped(load.mismatched, kListCap));
     throw DataError(msg);
   }
   rep.imported = w.size() - rep.dropped.size();

@@ -13,29 +13,16 @@
 #include "fer/infer/predictor.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
+#include "listing.hpp"
 
 namespace fer::train {
 namespace {
 
+using detail::capped;
+using detail::shape_str;
+using detail::starts_with;
+
 constexpr size_t kListCap = 10;
-
-std::string shape_str(const torch::Tensor& t) {
-  std::string s;
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? "," : "") + std::to_string(t.size(d));
-  return "[" + s + "]";
-}
-
-/// The first kListCap names, then "... (N in all)".
-std::string capped(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < kListCap; ++i) out += (i ? ", " : "") + v[i];
-  if (v.size() > kListCap) out += fmt::format(", ... ({} in all)", v.size());
-  return out;
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
 
 bool is_head(const std::string& name) { return starts_with(name, "fc.") || starts_with(name, "head."); }
 
@@ -137,12 +124,12 @@ StreamInit init_stream(std::map<std::string, torch::Tensor>& targets, const conf
         "be the same as the checkpoint's):",
         path, stream, modality, cfg.model.name);
     if (!missing.empty())
-      msg += fmt::format("\n  missing in the checkpoint ({}): {}", missing.size(), capped(missing));
+      msg += fmt::format("\n  missing in the checkpoint ({}): {}", missing.size(), capped(missing, kListCap));
     if (!mismatched.empty()) {
-      msg += fmt::format("\n  different shapes ({}): {}", mismatched.size(), capped(mismatched));
+      msg += fmt::format("\n  different shapes ({}): {}", mismatched.size(), capped(mismatched, kListCap));
     }
     if (!left_over.empty()) {
-      msg += fmt::format("\n  not in the stream ({}): {}", left_over.size(), capped(left_over));
+      msg += fmt::format("\n  not in the stream ({}): {}", left_over.size(), capped(left_over, kListCap));
     }
     throw DataError(msg);
   }

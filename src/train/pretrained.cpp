@@ -15,30 +15,18 @@
 #include "fer/core/sha256.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
+#include "listing.hpp"
 
 namespace fer::train {
 namespace fs = std::filesystem;
 
 namespace {
 
+using detail::capped;
+using detail::shape_str;
+using detail::starts_with;
+
 constexpr size_t kListCap = 12;
-
-std::string shape_str(const torch::Tensor& t) {
-  std::string s;
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? "," : "") + std::to_string(t.size(d));
-  return "[" + s + "]";
-}
-
-std::string capped(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < kListCap; ++i) out += (i ? ", " : "") + v[i];
-  if (v.size() > kListCap) out += fmt::format(", ... ({} in all)", v.size());
-  return out;
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.compare(0, prefix.size(), prefix) == 0;
-}
 
 /// Models whose weights can initialise each other.
 std::string family(const std::string& model) {
@@ -97,9 +85,9 @@ nlohmann::json PretrainedInit::to_json() const {
 
 std::string PretrainedInit::describe() const {
   std::string s = fmt::format("pretrained {} ({}): {} tensors copied", checkpoint, source_model, copied);
-  if (!adapted.empty()) s += fmt::format(", {} adapted ({})", adapted.size(), capped(adapted));
-  if (!fresh.empty()) s += fmt::format(", {} initialised fresh ({})", fresh.size(), capped(fresh));
-  if (!unused.empty()) s += fmt::format(", {} unused ({})", unused.size(), capped(unused));
+  if (!adapted.empty()) s += fmt::format(", {} adapted ({})", adapted.size(), capped(adapted, kListCap));
+  if (!fresh.empty()) s += fmt::format(", {} initialised fresh ({})", fresh.size(), capped(fresh, kListCap));
+  if (!unused.empty()) s += fmt::format(", {} unused ({})", unused.size(), capped(unused, kListCap));
   return s;
 }
 
@@ -196,7 +184,7 @@ PretrainedInit init_from_pretrained(models::Classifier& model, const config::Con
     throw DataError(fmt::format(
         "{}: does not fit model \"{}\" ({} tensors of different shape; model.width, stem, vit_* and the "
         "attention blocks shared by both must be the same):\n  {}",
-        out.checkpoint, name, mismatched.size(), capped(mismatched)));
+        out.checkpoint, name, mismatched.size(), capped(mismatched, kListCap)));
   }
   FER_CHECK(out.copied + out.adapted.size() > 0, DataError,
             "{}: no tensor of the checkpoint fits model \"{}\"", out.checkpoint, name);
