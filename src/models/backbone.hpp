@@ -84,7 +84,6 @@ class ResNet18 : public Classifier {
  public:
   ResNet18(const config::ModelConfig& cfg, int channels, int size, int num_classes);
   torch::Tensor features(torch::Tensor x);
-  torch::Tensor forward(torch::Tensor x) override;
   torch::Tensor embed(torch::Tensor x) override { return features(std::move(x)); }
   torch::Tensor classify(torch::Tensor f) override;
   int64_t embed_dim() const override { return feature_dim_; }

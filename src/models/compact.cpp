@@ -79,8 +79,6 @@ class CompactCnn : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
-
   /// The penultimate layer (FC 1024 after ReLU and dropout), [N, 1024].
   torch::Tensor embed(torch::Tensor x) override {
     x = features->forward(x).flatten(1);

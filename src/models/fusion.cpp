@@ -40,8 +40,6 @@ class FusionFeature : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
-
   /// The fused features the head reads.
   torch::Tensor embed(torch::Tensor x) override {
     FER_CHECK(x.dim() == 4 && x.size(1) == c0_ + c1_, DataError,

@@ -138,8 +138,6 @@ torch::Tensor ResNet18::features(torch::Tensor x) {
   return x;
 }
 
-torch::Tensor ResNet18::forward(torch::Tensor x) { return classify(features(std::move(x))); }
-
 torch::Tensor ResNet18::classify(torch::Tensor f) {
   if (fc) return fc->forward(dropout->forward(f));
   if (head) return head->forward(f);

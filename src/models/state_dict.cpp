@@ -188,6 +188,11 @@ std::string libtorch_readable_pickle(const std::string& in, const std::string& p
     if (stack.size() < n) fail("stack underflow");
     return stack[stack.size() - n].start;
   };
+  auto collapse = [&](size_t n) {  // n values in, one out, starting where the first began
+    const size_t s = first_of(n);
+    pop(n);
+    stack.push_back({s, false});
+  };
   while (p < end) {
     const auto op = static_cast<unsigned char>(*p);
     const char* arg = p + 1;
@@ -247,19 +252,13 @@ std::string libtorch_readable_pickle(const std::string& in, const std::string& p
       case 'R':
       case 0x81:
       case 0x93:
-      case 0x86: {  // two in, one out
-        const size_t s = first_of(2);
-        pop(2);
-        stack.push_back({s, false});
+      case 0x86:  // two in, one out
+        collapse(2);
         break;
-      }
       case 0x87:
-      case 0x92: {  // three in, one out
-        const size_t s = first_of(3);
-        pop(3);
-        stack.push_back({s, false});
+      case 0x92:  // three in, one out
+        collapse(3);
         break;
-      }
       case 't':
       case 'l':
       case 'd':

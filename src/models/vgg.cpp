@@ -65,8 +65,6 @@ class Vgg19 : public Classifier {
     }
   }
 
-  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
-
   torch::Tensor embed(torch::Tensor x) override {
     x = features->forward(x);
     // An identity for 32..63 px (the map is already 1x1), where the seed flattens directly.

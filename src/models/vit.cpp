@@ -138,8 +138,6 @@ class VisionTransformer : public Classifier {
     nn::init::zeros_(head->bias);
   }
 
-  torch::Tensor forward(torch::Tensor x) override { return classify(embed(std::move(x))); }
-
   /// The class token after the encoder (and the SE block of vit_se), [N, vit_dim].
   torch::Tensor embed(torch::Tensor x) override {
     FER_CHECK(

@@ -78,7 +78,6 @@ ImportReport import_weights(const ImportOptions& opts) {
   config::ModelConfig& mc = cfg.model;
   models::InputSpec in;
   std::set<std::string> dropped_ok, fresh_ok;
-  std::string arch_label = opts.arch;
   if (opts.arch == "resnet18") {
     const auto& conv1 = need(w, "conv1.weight", 4, path, "resnet18");
     const auto& fc = need(w, "fc.weight", 2, path, "resnet18");
@@ -146,7 +145,7 @@ ImportReport import_weights(const ImportOptions& opts) {
   for (const auto& k : load.unexpected) (dropped_ok.count(k) ? rep.dropped : unexpected).push_back(k);
   if (!missing.empty() || !unexpected.empty() || !load.mismatched.empty()) {
     std::string msg =
-        fmt::format("{}: does not match {} ({} tensors in the file):", path, arch_label, raw.size());
+        fmt::format("{}: does not match {} ({} tensors in the file):", path, opts.arch, raw.size());
     if (!missing.empty())
       msg += fmt::format("\n  missing ({}): {}", missing.size(), capped(missing, kListCap));
     if (!unexpected.empty())

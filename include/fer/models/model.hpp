@@ -24,7 +24,8 @@ namespace fer::models {
 /// embedding: forward_weighted returns the logits and a per-sample weight in (0, 1).
 class Classifier : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(torch::Tensor x) = 0;
+  /// classify(embed(x)); fusion_late, which has no single embedding, overrides it.
+  virtual torch::Tensor forward(torch::Tensor x) { return classify(embed(std::move(x))); }
   /// Features before the classifier, [N, embed_dim()]. Throws ConfigError when embed_dim() is 0.
   virtual torch::Tensor embed(torch::Tensor x);
   /// Logits from embed's features (dropout included in training mode).
