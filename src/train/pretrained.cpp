@@ -12,13 +12,12 @@
 #include <set>
 
 #include "fer/core/error.hpp"
-#include "fer/core/sha256.hpp"
+#include "fer/infer/predictor.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "listing.hpp"
 
 namespace fer::train {
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -64,15 +63,12 @@ torch::Tensor resize_position_embedding(const torch::Tensor& pos, int64_t tokens
   return torch::cat({pos.narrow(1, 0, 1), grid}, 1);
 }
 
-std::string resolve_checkpoint(const std::string& path) {
-  FER_CHECK(fs::exists(path), IoError, "/model/pretrained: {}: no such file or run directory", path);
-  if (fs::is_directory(path)) {
-    const auto best = fs::path(path) / "best.pt";
-    FER_CHECK(fs::exists(best), IoError,
-              "/model/pretrained: {}: a directory without best.pt (not a run directory)", path);
-    return best.string();
-  }
-  return path;
+/// The model name a checkpoint's record holds: a training checkpoint's config, or an imported
+/// one's "model"; "" when neither.
+std::string source_model(const nlohmann::json& meta) {
+  if (meta.contains("config")) return meta.at("config").at("model").at("name").get<std::string>();
+  if (meta.contains("model")) return meta.at("model").at("name").get<std::string>();
+  return "";
 }
 
 }  // namespace
@@ -91,29 +87,42 @@ std::string PretrainedInit::describe() const {
   return s;
 }
 
-PretrainedInit init_from_pretrained(models::Classifier& model, const config::Config& cfg) {
+std::string check_pretrained(const config::Config& cfg) {
   const std::string& name = cfg.model.name;
   FER_CHECK(name != "fusion_feature" && name != "fusion_late", ConfigError,
             "/model/pretrained: {} has two streams; initialise them with model.init_streams (single-modality "
             "runs, which can themselves start from model.pretrained)",
             name);
+  std::string path;
+  nlohmann::json meta;
+  try {
+    path = infer::resolve_checkpoint(cfg.model.pretrained);
+    meta = read_checkpoint_meta(path);
+  } catch (const IoError& e) {
+    throw IoError(fmt::format("/model/pretrained: {}", e.what()));
+  } catch (const DataError& e) {
+    throw DataError(fmt::format(
+        "/model/pretrained: {} (a PyTorch state dict is converted with fer import-weights)", e.what()));
+  }
+  const std::string source = source_model(meta);
+  FER_CHECK(!source.empty(), DataError, "/model/pretrained: {}: a fer checkpoint without a model record",
+            path);
+  FER_CHECK(family(source) == family(name), DataError,
+            "/model/pretrained: {}: holds a {} model, which cannot initialise model \"{}\" (model.pretrained "
+            "needs the "
+            "same family: resnet18/fusion_early, vgg19, compact_cnn or vit/vit_se)",
+            path, source, name);
+  return path;
+}
+
+PretrainedInit init_from_pretrained(models::Classifier& model, const config::Config& cfg) {
   PretrainedInit out;
-  out.checkpoint = resolve_checkpoint(cfg.model.pretrained);
+  out.checkpoint = check_pretrained(cfg);
   const CheckpointContents ckpt = read_checkpoint(out.checkpoint);
   const auto& meta = ckpt.meta;
-  if (meta.contains("config")) {
-    out.source_model = meta.at("config").at("model").at("name").get<std::string>();
-  } else if (meta.contains("model")) {
-    out.source_model = meta.at("model").at("name").get<std::string>();
-  } else {
-    throw DataError(fmt::format("{}: a fer checkpoint without a model record", out.checkpoint));
-  }
-  const std::string fam = family(name);
-  FER_CHECK(
-      family(out.source_model) == fam, DataError,
-      "{}: holds a {} model, which cannot initialise model \"{}\" (model.pretrained needs the same family: "
-      "resnet18/fusion_early, vgg19, compact_cnn or vit/vit_se)",
-      out.checkpoint, out.source_model, name);
+  out.source_model = source_model(meta);
+  const std::string fam = family(cfg.model.name);
+  const std::string& name = cfg.model.name;
   // Input normalisation the weights were trained with.
   std::string trained_norm;
   if (meta.contains("config")) trained_norm = meta.at("config").at("preprocess").value("normalize", "");

@@ -166,6 +166,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         "{}: already holds a run (last.pt); pass --resume to continue it, or choose another --out", run.string()));
   }
   FER_CHECK(!opts.resume || have_last, ConfigError, "{}: nothing to resume (no last.pt)", run.string());
+  if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
   fs::create_directories(run);
 
   const int threads = configure_threads(cfg.threads);

@@ -52,16 +52,11 @@ std::shared_ptr<fer::models::Classifier> imported_model(const fer::test::TempDir
   auto r = fer::train::import_weights(o);
   if (report) *report = r;
   const auto ckpt = fer::train::read_checkpoint(o.output);
-  fer::config::ModelConfig mc;
-  const auto& m = ckpt.meta.at("model");
-  mc.name = m.at("name");
-  mc.stem = m.at("stem");
-  mc.width = m.at("width");
-  mc.vit_dim = m.at("vit_dim");
-  mc.vit_patch = m.at("vit_patch");
-  mc.vit_depth = m.at("vit_depth");
-  mc.vit_heads = m.at("vit_heads");
-  mc.vit_mlp_dim = m.at("vit_mlp_dim");
+  // the model section of the imported checkpoint's record, read back as any config's
+  const auto mc = fer::config::parse_config(
+                      nlohmann::json{{"data", {{"path", "x"}}}, {"model", ckpt.meta.at("model")}}.dump(),
+                      "imported model")
+                      .model;
   auto model =
       create_model(mc, {ckpt.meta.at("input").at("channels").get<int>(),
                         ckpt.meta.at("input").at("size").get<int>(), ckpt.meta.at("classes").get<int>()});
@@ -210,7 +205,7 @@ TEST(Pretrained, AdaptsTheStemReinitialisesTheClassifierAndCopiesTheRest) {
   torch::manual_seed(0);
   auto model = create_model(cfg.model, {1, 48, 5});
   EXPECT_HAS(fer::test::error_of<fer::IoError>([&] { fer::train::init_from_pretrained(*model, cfg); }),
-             "a directory without best.pt");
+             "no best.pt");
   cfg.model.pretrained = o.output;
   const auto fc_before = model->named_parameters()["fc.weight"].clone();
   const auto init = fer::train::init_from_pretrained(*model, cfg);

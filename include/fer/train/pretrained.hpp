@@ -28,6 +28,13 @@ struct PretrainedInit {
   std::string describe() const;
 };
 
+/// Resolves cfg.model.pretrained (a checkpoint, or a run directory -> best.pt) and checks from
+/// its record alone that it can initialise cfg.model (fer checkpoint, same family, not a
+/// two-stream model); returns the checkpoint file. train calls it before creating the run
+/// directory, so a wrong path leaves nothing behind. IoError / DataError / ConfigError naming
+/// /model/pretrained.
+std::string check_pretrained(const config::Config& cfg);
+
 /// Initialises `model` (built from cfg.model, before training) from cfg.model.pretrained: a
 /// checkpoint file or a run directory (-> best.pt), relative to the working directory.
 /// The checkpoint's model must be of the same family (resnet18 / fusion_early, vgg19,
