@@ -16,6 +16,7 @@
 #include "fer/data/prepare.hpp"
 #include "fer/data/split.hpp"
 #include "fer/eval/class_map.hpp"
+#include "fer/eval/compare.hpp"
 #include "fer/eval/html_report.hpp"
 #include "fer/eval/plots.hpp"
 #include "fer/infer/predictor.hpp"
@@ -72,7 +73,7 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
   f.emplace_back("evaluated", r.dataset.empty() ? fmt::format("the run's {} split", r.split)
                                                 : fmt::format("{} ({} of {})", r.dataset, r.split, req.data));
   f.emplace_back("samples", std::to_string(samples));
-  f.emplace_back("model", cfg.model.name);
+  f.emplace_back("model", eval::model_label(cfg));  // with its options: attention, self-cure, pretrained, ...
   f.emplace_back("test-time augmentation", r.tta);
   for (const auto& line : r.mapping) f.emplace_back("classes", line);
   if (r.ci.resamples > 0) {
