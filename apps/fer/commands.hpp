@@ -24,6 +24,9 @@ Runner add_import(CLI::App& app);
 void setup_logging(int verbosity);
 /// Also logs into `path` (appending), e.g. <run>/train.log.
 void add_log_file(const std::string& path);
+/// Writes the error that ends the command into the log files add_log_file opened (stderr has it
+/// from main), so a failed run's train.log says why it stopped.
+void log_error_to_files(const std::string& what);
 
 /// "--set a.b=v" style overrides from the common flags of train.
 struct CommonRunFlags {

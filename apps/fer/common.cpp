@@ -2,9 +2,20 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <vector>
+
 #include "commands.hpp"
 
 namespace fer::app {
+namespace {
+// The run log files opened by add_log_file, so that an error that ends the command is recorded in
+// them too (main prints it on stderr only).
+std::vector<std::shared_ptr<spdlog::sinks::sink>>& file_sinks() {
+  static std::vector<std::shared_ptr<spdlog::sinks::sink>> sinks;
+  return sinks;
+}
+}  // namespace
 
 void setup_logging(int verbosity) {
   auto logger = std::make_shared<spdlog::logger>("fer", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
@@ -20,10 +31,18 @@ void add_log_file(const std::string& path) {
   sink->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
   sink->set_level(spdlog::level::info);
   spdlog::default_logger()->sinks().push_back(sink);
+  file_sinks().push_back(sink);
   if (spdlog::default_logger()->level() > spdlog::level::info) {
     // --quiet silences the terminal, not the run's log file.
     spdlog::default_logger()->sinks().front()->set_level(spdlog::default_logger()->level());
     spdlog::default_logger()->set_level(spdlog::level::info);
+  }
+}
+
+void log_error_to_files(const std::string& what) {
+  for (const auto& sink : file_sinks()) {
+    sink->log(spdlog::details::log_msg("fer", spdlog::level::err, what));
+    sink->flush();
   }
 }
 

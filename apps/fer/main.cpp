@@ -43,12 +43,14 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const fer::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    fer::app::log_error_to_files(e.what());
     return e.exit_code();
   } catch (const std::exception& e) {
     std::string what = e.what();
     const auto nl = what.find("\nException raised from");  // drop LibTorch's C++ backtrace
     if (nl != std::string::npos) what.resize(nl);
     std::fprintf(stderr, "error: %s\n", what.c_str());
+    fer::app::log_error_to_files(what);
     return 1;
   }
 }

@@ -302,6 +302,8 @@ expect_exit 2 "missing config file" -- "$FER" train --config "$T/none.json"
 sed "s#$T/data#$T/nodata#" "$T/tiny.json" >"$T/nodata.json"
 expect_exit 1 "missing dataset" -- "$FER" train --config "$T/nodata.json" --out "$T/bad3"
 grep -q "$T/nodata" "$T/err" && ok "missing dataset is named" || bad "missing dataset is named"
+grep -q "error .*$T/nodata" "$T/bad3/train.log" && ok "train.log records the error that stopped the run" \
+  || bad "train.log records the error that stopped the run"
 grep -q "Exception raised from" "$T/err" && bad "no C++ backtrace in messages" || ok "no C++ backtrace in messages"
 echo "not an image" >"$T/corrupt.png"
 expect_exit 1 "infer with a corrupt image" -- "$FER" infer --run "$T/run1" --detector none "$T/corrupt.png" "$img"
