@@ -2,10 +2,6 @@
 // alignment (as in training), classification; table / JSON lines / CSV, annotated copies,
 // a live window. Fused visible + infrared models take pairs of face crops instead (infer_paired.cpp).
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-#include <opencv2/highgui.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,16 +12,21 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <opencv2/highgui.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 #include <set>
 
 #include "commands.hpp"
-#include "infer_output.hpp"
-#include "infer_paired.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
 #include "fer/face/face.hpp"
 #include "fer/infer/analyzer.hpp"
 #include "fer/infer/predictor.hpp"
 #include "fer/train/runtime.hpp"
+#include "infer_output.hpp"
+#include "infer_paired.hpp"
 
 namespace fer::app {
 namespace fs = std::filesystem;
@@ -41,11 +42,7 @@ std::string lower_ext(const fs::path& p) {
   return ext;
 }
 
-bool is_image(const fs::path& p) {
-  static const std::set<std::string> kExt = {".png",  ".jpg", ".jpeg", ".bmp", ".tif", ".tiff",
-                                             ".webp", ".pgm", ".ppm",  ".pbm", ".jp2"};
-  return kExt.count(lower_ext(p)) > 0;
-}
+bool is_image(const fs::path& p) { return is_image_file(p.string()); }
 
 bool is_video(const fs::path& p) {
   static const std::set<std::string> kExt = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg",

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -54,6 +56,15 @@ std::string csv_field(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+bool is_image_file(const std::string& path) {
+  static const char* const kExts[] = {".png",  ".jpg", ".jpeg", ".bmp", ".tif", ".tiff",
+                                      ".webp", ".pgm", ".ppm",  ".pbm", ".jp2"};
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
 }
 
 }  // namespace fer

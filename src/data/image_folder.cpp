@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
 #include "fer/data/loaders.hpp"
 
 namespace fer::data {
@@ -14,15 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 bool is_hidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
-
-bool is_image_file(const fs::path& p) {
-  static const char* const kExts[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
-                                      ".tiff", ".webp", ".pgm",  ".ppm", ".pbm"};
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
-}
 
 // Sorted names of the entries of `dir` that pass `keep`; hidden entries are skipped.
 template <typename Keep>
@@ -60,7 +52,7 @@ Dataset load_image_folder(const std::string& root) {
     const std::string& cls = ds.class_names[c];
     const std::vector<std::string> files = sorted_entries(root_path / cls, [](const fs::directory_entry& e) {
       std::error_code ec;
-      return e.is_regular_file(ec) && is_image_file(e.path());
+      return e.is_regular_file(ec) && is_image_file(e.path().string());
     });
     FER_CHECK(!files.empty(), DataError,
               "{}: class folder \"{}\" has no images (png jpg jpeg bmp tif tiff webp pgm ppm pbm)", root,

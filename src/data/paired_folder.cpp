@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "fer/core/error.hpp"
+#include "fer/core/io.hpp"
 #include "fer/data/loaders.hpp"
 
 namespace fer::data {
@@ -24,15 +25,6 @@ constexpr size_t kListCap = 10;
 
 bool is_hidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
 
-bool is_image_file(const fs::path& p) {
-  static const char* const kExts[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
-                                      ".tiff", ".webp", ".pgm",  ".ppm", ".pbm"};
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
-}
-
 std::vector<std::string> sorted_entries(const fs::path& dir, bool dirs) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -40,7 +32,8 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool dirs) {
     const std::string name = it->path().filename().string();
     if (is_hidden(name)) continue;
     std::error_code ec2;
-    const bool keep = dirs ? it->is_directory(ec2) : (it->is_regular_file(ec2) && is_image_file(it->path()));
+    const bool keep =
+        dirs ? it->is_directory(ec2) : (it->is_regular_file(ec2) && is_image_file(it->path().string()));
     if (keep) names.push_back(name);
   }
   FER_CHECK(!ec, IoError, "{}: cannot list folder: {}", dir.string(), ec.message());

@@ -56,19 +56,6 @@ constexpr size_t kFlushEvery = 200;  // images between manifest writes
 
 bool is_hidden(const std::string& name) { return !name.empty() && name[0] == '.'; }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool is_image_file(const fs::path& p) {
-  static const char* const kExts[] = {".png",  ".jpg",  ".jpeg", ".bmp", ".tif",
-                                      ".tiff", ".webp", ".pgm",  ".ppm", ".pbm"};
-  const std::string ext = lower(p.extension().string());
-  return std::find(std::begin(kExts), std::end(kExts), ext) != std::end(kExts);
-}
-
 // ---- CSV ----
 
 /// RFC 4180 records of `text` (quoted fields may hold commas, quotes and line breaks).
@@ -330,7 +317,7 @@ std::vector<Job> collect_jobs(const fs::path& in) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_regular_file(ec) || !is_image_file(it->path())) continue;
+    if (!it->is_regular_file(ec) || !is_image_file(it->path().string())) continue;
     Job j;
     j.path = it->path();
     j.source = it->path().lexically_relative(in).generic_string();

@@ -30,3 +30,10 @@ TEST(Io, ReadMissingFileNamesIt) {
 TEST(Io, WriteIntoMissingFolderFails) {
   EXPECT_THROW(fer::write_file_atomic("/nonexistent/dir/x", "x"), fer::IoError);
 }
+
+TEST(Io, ImageFileByExtensionInAnyCase) {
+  for (const char* p : {"a.png", "dir/b.JPG", "c.jpeg", "d.Tiff", "e.webp", "f.pgm", "g.jp2", "h.bmp"})
+    EXPECT_TRUE(fer::is_image_file(p)) << p;
+  for (const char* p : {"a.txt", "b.png.tmp", "c", "d.csv", ".png", "e.mp4", "dir.png/f"})
+    EXPECT_FALSE(fer::is_image_file(p)) << p;
+}

@@ -15,6 +15,10 @@ std::string read_file(const std::string& path);
 /// a line break.
 std::string csv_field(const std::string& s);
 
+/// Whether `path` names an image file OpenCV reads, by its extension (any case): png, jpg, jpeg,
+/// bmp, tif, tiff, webp, pgm, ppm, pbm, jp2. Image folders, alignment and inference use this one list.
+bool is_image_file(const std::string& path);
+
 /// Temporary name used for atomic writes of `path` (rename it onto `path` when complete).
 std::string temp_path_for(const std::string& path);
 
