@@ -750,6 +750,24 @@ bool safe_name(const std::string& s) {
   return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos && s.find('\\') == std::string::npos;
 }
 
+/// Creates `root`, or accepts it when it is empty or holds the `marker` of an earlier `fer synth`;
+/// refuses any other folder so that a typo in --out never writes into someone's data.
+void claim_output_folder(const fs::path& root, const fs::path& marker) {
+  std::error_code ec;
+  const std::string out = root.string();
+  if (fs::exists(root, ec)) {
+    FER_CHECK(fs::is_directory(root, ec), IoError, "{}: exists and is not a folder", out);
+    const bool empty = fs::is_empty(root, ec);
+    FER_CHECK(!ec, IoError, "{}: cannot list: {}", out, ec.message());
+    FER_CHECK(empty || fs::exists(marker, ec), IoError,
+              "{}: folder is not empty and was not written by `fer synth` (no {} marker); refusing to write "
+              "into it",
+              out, kMarker);
+  }
+  fs::create_directories(root, ec);
+  FER_CHECK(!ec, IoError, "{}: cannot create folder: {}", out, ec.message());
+}
+
 int write_paired_synthetic_dataset(const SynthOptions& opts) {
   const size_t nm = opts.modalities.size();
   FER_CHECK(nm >= 1 && nm <= 2, ConfigError, "synth: --modalities expects one or two of visible, infrared, got {}", nm);
@@ -776,18 +794,8 @@ int write_paired_synthetic_dataset(const SynthOptions& opts) {
   const int classes = opts.split_signal ? 4 : opts.classes;
   const fs::path root(opts.out);
   const fs::path marker = root / kMarker;
+  claim_output_folder(root, marker);
   std::error_code ec;
-  if (fs::exists(root, ec)) {
-    FER_CHECK(fs::is_directory(root, ec), IoError, "{}: exists and is not a folder", opts.out);
-    const bool empty = fs::is_empty(root, ec);
-    FER_CHECK(!ec, IoError, "{}: cannot list: {}", opts.out, ec.message());
-    FER_CHECK(empty || fs::exists(marker, ec), IoError,
-              "{}: folder is not empty and was not written by `fer synth` (no {} marker); refusing to write "
-              "into it",
-              opts.out, kMarker);
-  }
-  fs::create_directories(root, ec);
-  FER_CHECK(!ec, IoError, "{}: cannot create folder: {}", opts.out, ec.message());
   std::string mods, dirs_s, suf_s;
   for (size_t m = 0; m < nm; ++m) {
     mods += (m ? "," : "") + opts.modalities[m];
@@ -865,18 +873,8 @@ int write_synthetic_dataset(const SynthOptions& opts) {
 
   const fs::path root(opts.out);
   const fs::path marker = root / kMarker;
+  claim_output_folder(root, marker);
   std::error_code ec;
-  if (fs::exists(root, ec)) {
-    FER_CHECK(fs::is_directory(root, ec), IoError, "{}: exists and is not a folder", opts.out);
-    const bool empty = fs::is_empty(root, ec);
-    FER_CHECK(!ec, IoError, "{}: cannot list: {}", opts.out, ec.message());
-    FER_CHECK(empty || fs::exists(marker, ec), IoError,
-              "{}: folder is not empty and was not written by `fer synth` (no {} marker); refusing to write "
-              "into it",
-              opts.out, kMarker);
-  }
-  fs::create_directories(root, ec);
-  FER_CHECK(!ec, IoError, "{}: cannot create folder: {}", opts.out, ec.message());
   write_file_atomic(marker.string(),
                     fmt::format("fer synth: classes={} per_class={} size={} seed={} gray={}\n", opts.classes,
                                 opts.per_class, opts.size, opts.seed, opts.gray));

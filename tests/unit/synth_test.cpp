@@ -142,6 +142,10 @@ TEST(Synth, RefusesForeignFolderAndRegeneratesOwn) {
   EXPECT_THROW(fer::data::write_synthetic_dataset(o), fer::IoError);
   EXPECT_EQ(fer::read_file(dir.str("notes.txt")), "mine");
   EXPECT_FALSE(fs::exists(dir.path() / "angry"));
+  o.modalities = {"visible", "infrared"};  // the paired writer guards the same way
+  EXPECT_THROW(fer::data::write_synthetic_dataset(o), fer::IoError);
+  EXPECT_EQ(snapshot(dir.path()).size(), 1u);
+  o.modalities.clear();
 
   // Our own folder is regenerated, and images of a bigger earlier run do not linger.
   o.out = dir.str("ds");
