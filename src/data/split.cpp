@@ -259,8 +259,8 @@ void split_predefined(Split& s, const Dataset& ds, const std::vector<int>& label
   if (cfg.val.empty()) carve_val(s, ds, labels, cfg, seed);
 }
 
-void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
-                   const config::SplitConfig& cfg, uint64_t seed) {
+/// The seed's CK+ scheme is defined for 10 folds and one fold-size entry per class.
+void check_ck_plus_config(const Dataset& ds, const config::SplitConfig& cfg) {
   FER_CHECK(cfg.folds == 10, ConfigError,
             "split.folds = {}: ck_plus_folds is the seed's 10-fold protocol; set folds to 10 or "
             "use the stratified_kfold scheme",
@@ -268,6 +268,11 @@ void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
   FER_CHECK(cfg.ck_fold_sizes.size() == ds.class_names.size(), ConfigError,
             "split.ck_fold_sizes has {} entries but {} has {} classes", cfg.ck_fold_sizes.size(), ds.source,
             ds.class_names.size());
+}
+
+void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
+                   const config::SplitConfig& cfg, uint64_t seed) {
+  check_ck_plus_config(ds, cfg);
   s.test = ck_plus_seed_test_indices(labels, cfg.fold, cfg.ck_fold_sizes);
   std::vector<char> in_test(labels.size(), 0);
   for (size_t i : s.test) in_test[i] = 1;
@@ -375,13 +380,7 @@ bool has_subjects(const Dataset& ds) {
 std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
   check_labels(ds);
   if (cfg.scheme == "ck_plus_folds") {
-    FER_CHECK(cfg.folds == 10, ConfigError,
-              "split.folds = {}: ck_plus_folds is the seed's 10-fold protocol; set folds to 10 or "
-              "use the stratified_kfold scheme",
-              cfg.folds);
-    FER_CHECK(cfg.ck_fold_sizes.size() == ds.class_names.size(), ConfigError,
-              "split.ck_fold_sizes has {} entries but {} has {} classes", cfg.ck_fold_sizes.size(), ds.source,
-              ds.class_names.size());
+    check_ck_plus_config(ds, cfg);
     if (has_subjects(ds)) {
       spdlog::warn("ck_plus_folds is the seed's class-ordered protocol and ignores subjects (frames of one person "
                    "can be in train and test); use stratified_kfold for subject-grouped folds");
