@@ -81,19 +81,17 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, std::v
 double round1(double v) { return std::round(v * 10.0) / 10.0; }
 
 /// Where results go: a table on stdout, and/or JSON lines, and/or CSV (see OutputFile).
-class Sink {
+class Sink : public ResultSink {
  public:
-  Sink(std::vector<std::string> classes, bool geometry) : classes_(std::move(classes)), geometry_(geometry) {}
+  Sink(std::vector<std::string> classes, bool geometry)
+      : ResultSink(std::move(classes)), geometry_(geometry) {}
 
-  void open_json(const std::string& path) { json_ = json_file_.open(path); }
   void open_csv(const std::string& path) {
-    csv_ = csv_file_.open(path);
-    *csv_ << "source,frame,time,face,id,x,y,w,h,confidence,aligned,class,prob";
+    open_csv_file(path) << "source,frame,time,face,id,x,y,w,h,confidence,aligned,class,prob";
     for (const auto& c : classes_) *csv_ << "," << csv_field("p_" + c);
     if (geometry_) *csv_ << ",eye_width,nose_length,mouth_width";
     *csv_ << ",crop,landmarks\n";
   }
-  void table_on() { table_ = true; }
 
   void face(const std::string& source, int64_t frame, double time, const infer::FaceResult& r,
             const std::string& crop_path, bool smoothed) {
@@ -113,14 +111,8 @@ class Sink {
       j["aligned"] = r.by_eyes ? "eyes" : "box";
       j["class"] = classes_[top];
       j["prob"] = r.probs[top];
-      nlohmann::ordered_json probs = nlohmann::ordered_json::object();
-      for (size_t c = 0; c < classes_.size(); ++c) probs[classes_[c]] = r.probs[c];
-      j["probs"] = probs;
-      if (smoothed) {
-        nlohmann::ordered_json raw = nlohmann::ordered_json::object();
-        for (size_t c = 0; c < classes_.size(); ++c) raw[classes_[c]] = r.raw_probs[c];
-        j["raw_probs"] = raw;
-      }
+      j["probs"] = probs_json(r.probs);
+      if (smoothed) j["raw_probs"] = probs_json(r.raw_probs);
       if (r.geometry) {
         j["geometry"] = {{"approachability", r.geometry->approachability()},
                          {"youthful_attractiveness", r.geometry->youthful_attractiveness()},
@@ -172,20 +164,8 @@ class Sink {
     }
   }
 
-  void finish() {
-    json_file_.close();
-    csv_file_.close();
-    std::cout.flush();
-  }
-
  private:
-  std::vector<std::string> classes_;
   bool geometry_ = false;
-  bool table_ = false;
-  bool header_done_ = false;
-  std::ostream* json_ = nullptr;
-  std::ostream* csv_ = nullptr;
-  OutputFile json_file_, csv_file_;
 };
 
 /// Unique output names in one folder ("photo.png", "photo_2.png", ...).

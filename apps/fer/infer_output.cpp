@@ -23,4 +23,21 @@ void OutputFile::close() {
   std::filesystem::rename(tmp_, final_);
 }
 
+void ResultSink::finish() {
+  json_file_.close();
+  csv_file_.close();
+  std::cout.flush();
+}
+
+std::ostream& ResultSink::open_csv_file(const std::string& path) {
+  csv_ = csv_file_.open(path);
+  return *csv_;
+}
+
+nlohmann::ordered_json ResultSink::probs_json(const std::vector<float>& probs) const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < classes_.size(); ++c) j[classes_[c]] = probs[c];
+  return j;
+}
+
 }  // namespace fer::app

@@ -121,21 +121,18 @@ std::unique_ptr<infer::Predictor> load_fallback(const std::string& origin, const
 }
 
 /// Results of paired samples: a table on stdout, and/or JSON lines, and/or CSV.
-class PairSink {
+class PairSink : public ResultSink {
  public:
   PairSink(std::vector<std::string> modalities, std::vector<std::string> classes)
-      : modalities_(std::move(modalities)), classes_(std::move(classes)) {}
+      : ResultSink(std::move(classes)), modalities_(std::move(modalities)) {}
 
-  void open_json(const std::string& path) { json_ = json_file_.open(path); }
   void open_csv(const std::string& path) {
-    csv_ = csv_file_.open(path);
-    *csv_ << "source,key";
+    open_csv_file(path) << "source,key";
     for (const auto& m : modalities_) *csv_ << ',' << csv_field(m);
     *csv_ << ",model,class,prob";
     for (const auto& c : classes_) *csv_ << ',' << csv_field("p_" + c);
     *csv_ << '\n';
   }
-  void table_on() { table_ = true; }
 
   void write(const PairSample& s, const std::string& model, const std::vector<float>& probs) {
     const size_t top = static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
@@ -152,9 +149,7 @@ class PairSink {
       j["model"] = model;
       j["class"] = classes_[top];
       j["prob"] = probs[top];
-      nlohmann::ordered_json p = nlohmann::ordered_json::object();
-      for (size_t c = 0; c < classes_.size(); ++c) p[classes_[c]] = probs[c];
-      j["probs"] = p;
+      j["probs"] = probs_json(probs);
       *json_ << j.dump() << '\n';
     }
     if (csv_ != nullptr) {
@@ -181,18 +176,8 @@ class PairSink {
     }
   }
 
-  void finish() {
-    json_file_.close();
-    csv_file_.close();
-    std::cout.flush();
-  }
-
  private:
-  std::vector<std::string> modalities_, classes_;
-  bool table_ = false, header_done_ = false;
-  std::ostream* json_ = nullptr;
-  std::ostream* csv_ = nullptr;
-  OutputFile json_file_, csv_file_;
+  std::vector<std::string> modalities_;
 };
 
 }  // namespace
