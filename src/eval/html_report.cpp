@@ -116,26 +116,6 @@ std::string config_section(const std::string& config_json) {
   return "<h2>Configuration</h2>\n<pre>" + html_escape(config_json) + "</pre>\n";
 }
 
-/// One summary metric: label, value of a Metrics, and the KfoldSummary aggregate.
-struct Row {
-  const char* label;
-  double Metrics::*value;
-  MeanStd KfoldSummary::*agg;
-};
-const std::vector<Row>& rows() {
-  static const std::vector<Row> kRows = {
-      {"accuracy", &Metrics::accuracy, &KfoldSummary::accuracy},
-      {"balanced accuracy", &Metrics::balanced_accuracy, &KfoldSummary::balanced_accuracy},
-      {"macro precision", &Metrics::macro_precision, &KfoldSummary::macro_precision},
-      {"macro recall", &Metrics::macro_recall, &KfoldSummary::macro_recall},
-      {"macro F1", &Metrics::macro_f1, &KfoldSummary::macro_f1},
-      {"weighted precision", &Metrics::weighted_precision, &KfoldSummary::weighted_precision},
-      {"weighted recall", &Metrics::weighted_recall, &KfoldSummary::weighted_recall},
-      {"weighted F1", &Metrics::weighted_f1, &KfoldSummary::weighted_f1},
-  };
-  return kRows;
-}
-
 }  // namespace
 
 std::string base64_encode(const std::string& bytes) {
@@ -204,7 +184,7 @@ std::string render_run_report(const RunReport& r) {
 
   b += fmt::format("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>value{}</th></tr>\n",
                    r.has_ci ? " [95% CI]" : "");
-  for (const auto& row : rows()) {
+  for (const auto& row : summary_metrics()) {
     std::string cell = num(m.*(row.value));
     if (r.has_ci && row.value == &Metrics::accuracy)
       cell += fmt::format(" [{}, {}]", num(r.acc_lo), num(r.acc_hi));
@@ -272,7 +252,7 @@ std::string render_kfold_report(const KfoldHtml& k) {
       "the metric of the confusion matrix summed over the folds ({} samples).</caption>\n"
       "<tr><th>metric</th><th>mean</th><th>std</th><th>mean &plusmn; std</th><th>pooled</th></tr>\n",
       s.done.size(), s.pooled.total);
-  for (const auto& row : rows()) {
+  for (const auto& row : summary_metrics()) {
     const MeanStd& ms = s.*(row.agg);
     b += fmt::format("<tr><th>{}</th>", row.label) + td_num(num(ms.mean)) + td_num(num(ms.std)) +
          td_num(num(ms.mean) + " &plusmn; " + num(ms.std)) + td_num(num(s.pooled.*(row.value))) + "</tr>\n";

@@ -45,29 +45,23 @@ Metrics metrics_of_confusion(const std::vector<std::vector<int64_t>>& confusion)
 
 nlohmann::json ms_json(const MeanStd& m) { return {{"mean", m.mean}, {"std", m.std}}; }
 
-/// The summary columns of the CSV and Markdown tables: name and the value of one fold's metrics.
-struct Column {
-  const char* name;
-  double (*get)(const Metrics&);
-  MeanStd KfoldSummary::*agg;
-};
-const std::vector<Column>& columns() {
-  static const std::vector<Column> kColumns = {
-      {"accuracy", [](const Metrics& m) { return m.accuracy; }, &KfoldSummary::accuracy},
-      {"balanced_accuracy", [](const Metrics& m) { return m.balanced_accuracy; },
-       &KfoldSummary::balanced_accuracy},
-      {"macro_precision", [](const Metrics& m) { return m.macro_precision; }, &KfoldSummary::macro_precision},
-      {"macro_recall", [](const Metrics& m) { return m.macro_recall; }, &KfoldSummary::macro_recall},
-      {"macro_f1", [](const Metrics& m) { return m.macro_f1; }, &KfoldSummary::macro_f1},
-      {"weighted_precision", [](const Metrics& m) { return m.weighted_precision; },
-       &KfoldSummary::weighted_precision},
-      {"weighted_recall", [](const Metrics& m) { return m.weighted_recall; }, &KfoldSummary::weighted_recall},
-      {"weighted_f1", [](const Metrics& m) { return m.weighted_f1; }, &KfoldSummary::weighted_f1},
-  };
-  return kColumns;
-}
-
 }  // namespace
+
+const std::vector<SummaryMetric>& summary_metrics() {
+  static const std::vector<SummaryMetric> kMetrics = {
+      {"accuracy", "accuracy", &Metrics::accuracy, &KfoldSummary::accuracy},
+      {"balanced_accuracy", "balanced accuracy", &Metrics::balanced_accuracy,
+       &KfoldSummary::balanced_accuracy},
+      {"macro_precision", "macro precision", &Metrics::macro_precision, &KfoldSummary::macro_precision},
+      {"macro_recall", "macro recall", &Metrics::macro_recall, &KfoldSummary::macro_recall},
+      {"macro_f1", "macro F1", &Metrics::macro_f1, &KfoldSummary::macro_f1},
+      {"weighted_precision", "weighted precision", &Metrics::weighted_precision,
+       &KfoldSummary::weighted_precision},
+      {"weighted_recall", "weighted recall", &Metrics::weighted_recall, &KfoldSummary::weighted_recall},
+      {"weighted_f1", "weighted F1", &Metrics::weighted_f1, &KfoldSummary::weighted_f1},
+  };
+  return kMetrics;
+}
 
 FoldEval parse_fold_eval(const nlohmann::json& j, int fold, const std::string& path) {
   FoldEval f;
@@ -137,9 +131,9 @@ KfoldSummary summarize_folds(std::vector<FoldEval> done, int folds) {
   for (int k = 1; k <= s.folds; ++k)
     if (!have.count(k)) s.missing.push_back(k);
 
-  for (const auto& c : columns()) {
+  for (const auto& c : summary_metrics()) {
     std::vector<double> v;
-    for (const auto& f : done) v.push_back(c.get(f.metrics));
+    for (const auto& f : done) v.push_back(f.metrics.*(c.value));
     s.*(c.agg) = mean_std(v);
   }
   const int n = static_cast<int>(s.class_names.size());
@@ -183,7 +177,7 @@ nlohmann::json kfold_report_json(const KfoldSummary& s) {
   j["folds_missing"] = s.missing;
   j["complete"] = s.missing.empty();
   j["class_names"] = s.class_names;
-  for (const auto& c : columns()) j[c.name] = ms_json(s.*(c.agg));
+  for (const auto& c : summary_metrics()) j[c.key] = ms_json(s.*(c.agg));
   nlohmann::json pcr = nlohmann::json::object();
   for (size_t c = 0; c < s.class_names.size(); ++c) pcr[s.class_names[c]] = ms_json(s.per_class_recall[c]);
   j["per_class_recall"] = std::move(pcr);
@@ -202,7 +196,7 @@ nlohmann::json kfold_report_json(const KfoldSummary& s) {
                         {"samples", f.metrics.total},
                         {"checkpoint_epoch", f.checkpoint_epoch},
                         {"checkpoint_selected_on", f.selected_on}};
-    for (const auto& c : columns()) r[c.name] = c.get(f.metrics);
+    for (const auto& c : summary_metrics()) r[c.key] = f.metrics.*(c.value);
     nlohmann::json rec = nlohmann::json::object();
     for (size_t c = 0; c < s.class_names.size(); ++c) rec[s.class_names[c]] = f.metrics.recall[c];
     r["per_class_recall"] = std::move(rec);
@@ -214,18 +208,18 @@ nlohmann::json kfold_report_json(const KfoldSummary& s) {
 
 std::string kfold_report_csv(const KfoldSummary& s) {
   std::string out = "fold,samples,selected_on";
-  for (const auto& c : columns()) out += std::string(",") + c.name;
+  for (const auto& c : summary_metrics()) out += std::string(",") + c.key;
   for (const auto& n : s.class_names) out += "," + csv_field("recall_" + n);
   out += "\n";
   for (const auto& f : s.done) {
     out += fmt::format("{},{},{}", f.fold, f.metrics.total, f.selected_on);
-    for (const auto& c : columns()) out += fmt::format(",{}", c.get(f.metrics));
+    for (const auto& c : summary_metrics()) out += fmt::format(",{}", f.metrics.*(c.value));
     for (double r : f.metrics.recall) out += fmt::format(",{}", r);
     out += "\n";
   }
   for (int row = 0; row < 2; ++row) {
     out += row == 0 ? "mean,," : "std,,";
-    for (const auto& c : columns())
+    for (const auto& c : summary_metrics())
       out += fmt::format(",{}", row == 0 ? (s.*(c.agg)).mean : (s.*(c.agg)).std);
     for (const auto& r : s.per_class_recall) out += fmt::format(",{}", row == 0 ? r.mean : r.std);
     out += "\n";
@@ -251,13 +245,13 @@ std::string kfold_report_markdown(const KfoldSummary& s) {
        "| weighted P | weighted R | weighted F1 |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& f : s.done) {
     o += fmt::format("| {} | {} | {} |", f.fold, f.metrics.total, f.selected_on);
-    for (const auto& c : columns()) o += " " + pct(c.get(f.metrics)) + " |";
+    for (const auto& c : summary_metrics()) o += " " + pct(f.metrics.*(c.value)) + " |";
     o += "\n";
   }
   o += "| **mean** | | |";
-  for (const auto& c : columns()) o += " **" + pct((s.*(c.agg)).mean) + "** |";
+  for (const auto& c : summary_metrics()) o += " **" + pct((s.*(c.agg)).mean) + "** |";
   o += "\n| std | | |";
-  for (const auto& c : columns()) o += " " + pct((s.*(c.agg)).std) + " |";
+  for (const auto& c : summary_metrics()) o += " " + pct((s.*(c.agg)).std) + " |";
   o += "\n\n## Per-class recall (%)\n\n| class | mean | std |";
   for (const auto& f : s.done) o += fmt::format(" fold {} |", f.fold);
   o += "\n|---|---:|---:|";

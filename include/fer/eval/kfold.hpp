@@ -44,6 +44,17 @@ struct KfoldSummary {
   std::vector<int> selected_on_test;      ///< folds whose checkpoint was chosen on the test split
 };
 
+/// One summary metric of the reports: its key (JSON, CSV), its label (HTML), its value in a
+/// Metrics and its aggregate in a KfoldSummary. summary_metrics() lists them in report order:
+/// accuracy, balanced accuracy, macro and weighted precision, recall and F1.
+struct SummaryMetric {
+  const char* key;
+  const char* label;
+  double Metrics::*value;
+  MeanStd KfoldSummary::*agg;
+};
+const std::vector<SummaryMetric>& summary_metrics();
+
 /// Aggregates the done folds of a K-fold run. Requires at least one fold, all with the same
 /// class names (else DataError naming the fold files).
 KfoldSummary summarize_folds(std::vector<FoldEval> done, int folds);
