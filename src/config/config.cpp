@@ -951,6 +951,15 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
     t.warmup_epochs = as_int(loc, r.at("warmup_epochs"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
   }
   r.read_int("step_size", t.step_size, Bounds::at_least(1));
+  if (const json* v = r.get("decay_start")) {  // the seed's learning_rate_decay_start
+    t.decay_start = as_int(loc, r.at("decay_start"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
+    if (t.decay_start > 0 && t.scheduler != "step") {
+      loc.fail(r.at("decay_start"),
+               fmt::format("expected 0 unless scheduler is \"step\" (the decays it delays are "
+                           "the step schedule's), got {} with scheduler \"{}\"",
+                           t.decay_start, t.scheduler));
+    }
+  }
   r.read_number("gamma", t.gamma, Bounds::open_closed(0, 1));
   r.read_int("plateau_patience", t.plateau_patience, Bounds::at_least(0));
   r.read_number("plateau_factor", t.plateau_factor, Bounds::open(0, 1));
@@ -985,6 +994,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   }
 
   r.read_number("grad_clip", t.grad_clip, Bounds::at_least(0));
+  r.read_number("grad_clip_value", t.grad_clip_value, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
   // The rank regularisation applies to the importance weights: without them only the defaults
@@ -1186,6 +1196,7 @@ Json build_json(const Config& c) {
   train["scheduler"] = t.scheduler;
   train["warmup_epochs"] = t.warmup_epochs;
   train["step_size"] = t.step_size;
+  train["decay_start"] = t.decay_start;
   train["gamma"] = t.gamma;
   train["plateau_patience"] = t.plateau_patience;
   train["plateau_factor"] = t.plateau_factor;
@@ -1200,6 +1211,7 @@ Json build_json(const Config& c) {
     train["class_weights"] = t.class_weights;
   }
   train["grad_clip"] = t.grad_clip;
+  train["grad_clip_value"] = t.grad_clip_value;
   train["select_metric"] = t.select_metric;
   train["early_stopping"] = t.early_stopping;
   j["train"] = train;

@@ -57,18 +57,6 @@ void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& group : opt.param_groups()) group.options().set_lr(lr);
 }
 
-/// Learning rate of 0-based `epoch`: linear warm-up from lr/10, then the schedule. For
-/// "plateau" the schedule is base * plateau_scale (updated from validation results).
-double scheduled_lr(const config::TrainConfig& t, int epoch, double plateau_scale) {
-  if (epoch < t.warmup_epochs) return t.lr * (0.1 + 0.9 * epoch / static_cast<double>(t.warmup_epochs));
-  const int e = epoch - t.warmup_epochs;
-  const int total = std::max(1, t.epochs - t.warmup_epochs);
-  if (t.scheduler == "cosine") return t.min_lr + (t.lr - t.min_lr) * 0.5 * (1.0 + std::cos(M_PI * e / total));
-  if (t.scheduler == "step") return t.lr * std::pow(t.gamma, e / t.step_size);
-  if (t.scheduler == "plateau") return t.lr * plateau_scale;
-  return t.lr;
-}
-
 double metric_value(const std::string& metric, const eval::Metrics& m, double loss) {
   if (metric == "macro_f1") return m.macro_f1;
   if (metric == "loss") return loss;
@@ -343,7 +331,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
 
   for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
     const auto t0 = Clock::now();
-    const double lr = scheduled_lr(tc, epoch, plateau_scale);
+    const double lr = config::scheduled_lr(tc, epoch, plateau_scale);
     set_lr(*optimizer, lr);
     model->train();
     data::LoaderOptions lo;
@@ -383,6 +371,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         loss = F::cross_entropy(logits, y, ce_options);
       }
       loss.backward();
+      if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(model->parameters(), tc.grad_clip_value);
       if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
       optimizer->step();
       const double l = loss.item<double>();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -63,6 +64,7 @@ const char* kFull = R"({
             "nesterov": true, "weight_decay": 0.01, "beta1": 0.8, "beta2": 0.99, "scheduler": "plateau",
             "warmup_epochs": 2, "step_size": 4, "gamma": 0.5, "plateau_patience": 5, "plateau_factor": 0.3,
             "min_lr": 1e-6, "label_smoothing": 0.1, "class_weights": [1, 2.5, 0.5], "grad_clip": 5,
+            "grad_clip_value": 0.25,
             "select_metric": "macro_f1", "early_stopping": 7},
   "eval": {"ten_crop": true, "batch_size": 64}
 })";
@@ -118,12 +120,16 @@ TEST(Config, FullConfigFillsEveryField) {
   EXPECT_DOUBLE_EQ(c.train.min_lr, 1e-6);
   EXPECT_EQ(c.train.select_metric, "macro_f1");
   EXPECT_EQ(c.train.early_stopping, 7);
+  EXPECT_DOUBLE_EQ(c.train.grad_clip_value, 0.25);
   EXPECT_TRUE(c.eval.ten_crop);
   EXPECT_EQ(c.eval.batch_size, 64);
 }
 
 TEST(Config, RoundTripThroughToJson) {
-  for (const char* text : {kMinimal, kFull}) {
+  const char* seed_recipe =
+      R"({"data": {"path": "x"}, "train": {"epochs": 60, "scheduler": "step", "step_size": 1,
+      "gamma": 0.8, "decay_start": 20, "grad_clip_value": 0.1}})";
+  for (const char* text : {kMinimal, kFull, seed_recipe}) {
     const Config a = parse_config(text, "<string>");
     const nlohmann::json ja = to_json(a);
     const Config b = parse_config(ja.dump(2), "resolved.json");
@@ -132,6 +138,7 @@ TEST(Config, RoundTripThroughToJson) {
     EXPECT_EQ(b.train.class_weight_values, a.train.class_weight_values);
     EXPECT_EQ(b.data.label_map, a.data.label_map);
     EXPECT_EQ(b.seed, a.seed);
+    EXPECT_EQ(b.train.decay_start, a.train.decay_start);
   }
   // to_json writes every field, defaults included.
   const nlohmann::json j = to_json(Config{});
@@ -140,7 +147,7 @@ TEST(Config, RoundTripThroughToJson) {
   EXPECT_TRUE(j["data"]["label_map"].is_object());
   EXPECT_EQ(j["train"]["class_weights"], "none");
   EXPECT_EQ(j["augment"].size(), 12u);
-  EXPECT_EQ(j["train"].size(), 24u);  // the three rank_* keys included
+  EXPECT_EQ(j["train"].size(), 26u);  // the three rank_* keys, decay_start and grad_clip_value included
 }
 
 TEST(Config, ClassWeightsAcceptBothForms) {
@@ -272,6 +279,16 @@ TEST(Config, OutOfRange) {
   EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "train": {"epochs": 2,
     "warmup_epochs": 2}})"),
             "t.json:2: /train/warmup_epochs: expected an integer in [0, 2) (below epochs), got 2");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "train": {"epochs": 10, "scheduler": "step",
+    "decay_start": 10}})"),
+            "t.json:2: /train/decay_start: expected an integer in [0, 10) (below epochs), got 10");
+  EXPECT_EQ(
+      error_of(R"({"data": {"path": "x"}, "train": {"epochs": 10, "scheduler": "cosine",
+    "decay_start": 3}})"),
+      "t.json:2: /train/decay_start: expected 0 unless scheduler is \"step\" (the decays it delays are the "
+      "step schedule's), got 3 with scheduler \"cosine\"");
+  EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"}, "train": {"grad_clip_value": -1}})"),
+                          "t.json:1: /train/grad_clip_value: expected a number >= 0"));
   EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x", "split": {
     "ratios": [0.5, 0.2, 0.2]}}})"),
                           "t.json:2: /data/split/ratios: expected fractions summing to 1, got [0.5,0.2,0.2]"));
@@ -672,4 +689,41 @@ TEST(Config, SelfCureKeysNeedImportanceWeighting) {
       error_of(
           R"({"data": {"path": "x"}, "model": {"importance_weighting": true}, "train": {"rank_high_fraction": 1}})"),
       "/train/rank_high_fraction: expected"));
+}
+
+// The seed code's CK+ recipe: lr 0.01 for epochs 0-20, then x0.8 every epoch (epoch 21: 0.008).
+TEST(Schedule, StepWithDecayStartMatchesTheSeedRecipe) {
+  fer::config::TrainConfig t;
+  t.epochs = 60;
+  t.lr = 0.01;
+  t.scheduler = "step";
+  t.step_size = 1;
+  t.gamma = 0.8;
+  t.decay_start = 20;
+  for (int e = 0; e <= 20; ++e) EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, e), 0.01) << e;
+  for (int e = 21; e < 60; ++e)
+    EXPECT_NEAR(fer::config::scheduled_lr(t, e), 0.01 * std::pow(0.8, e - 20), 1e-15) << e;
+  t.decay_start = 0;  // the plain step schedule
+  t.step_size = 5;
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 4), 0.01);
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 5), 0.008);
+  t.warmup_epochs = 2;  // warm-up first; the schedule counts after it
+  t.decay_start = 3;
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 0), 0.001);
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 9), 0.01);
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 10), 0.008);
+}
+
+TEST(Schedule, CosineAndPlateau) {
+  fer::config::TrainConfig t;
+  t.epochs = 10;
+  t.lr = 0.1;
+  t.min_lr = 0.0;
+  t.scheduler = "cosine";
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 0), 0.1);
+  EXPECT_NEAR(fer::config::scheduled_lr(t, 5), 0.05, 1e-12);
+  t.scheduler = "plateau";
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 7, 0.01), 0.001);
+  t.scheduler = "none";
+  EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 7), 0.1);
 }

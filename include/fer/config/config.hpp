@@ -162,6 +162,7 @@ struct TrainConfig {
   std::string scheduler = "cosine";  ///< none | cosine | step | plateau
   int warmup_epochs = 0;             ///< linear warm-up from lr/10 before the schedule
   int step_size = 10;                ///< step: epochs between decays
+  int decay_start = 0;  ///< step: epochs at the full lr (after any warm-up) before the decays begin
   double gamma = 0.1;                ///< step: decay factor
   int plateau_patience = 3;          ///< plateau: epochs without improvement before decay
   double plateau_factor = 0.1;       ///< plateau: decay factor
@@ -174,6 +175,7 @@ struct TrainConfig {
   std::string class_weights = "none";  ///< none | balanced | custom
   std::vector<double> class_weight_values;  ///< custom: one weight per class
   double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
+  double grad_clip_value = 0.0;      ///< clamp every gradient element to [-v, v]; 0 = off
   std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
   int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
 };
@@ -188,6 +190,12 @@ struct EvalConfig {
 /// model.attention's canonical value for the se / cbam / feature_gate flags: "none", "se",
 /// "cbam", "gate", "se+gate" or "cbam+gate".
 std::string attention_name(const ModelConfig& m);
+
+/// The learning rate of 0-based `epoch` under `t`: a linear warm-up from lr/10 over warmup_epochs,
+/// then the schedule: cosine (to min_lr over the remaining epochs), step (lr * gamma^floor(k /
+/// step_size), k counting the epochs after warm-up and decay_start), plateau (lr * plateau_scale,
+/// which the trainer lowers from validation results) or none.
+double scheduled_lr(const TrainConfig& t, int epoch, double plateau_scale = 1.0);
 
 /// A whole run.
 struct Config {
