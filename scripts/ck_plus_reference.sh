@@ -51,13 +51,10 @@ def fold_info(sub, k):
     if not os.path.exists(ev):
         return None
     acc = json.load(open(ev))["accuracy"]
-    secs, epochs = 0.0, 0
     with open(os.path.join(d, "history.csv")) as f:
-        for row in csv.DictReader(f):
-            secs += float(row["seconds"])
-            epochs += 1
+        epoch_secs = [float(row["seconds"]) for row in csv.DictReader(f)]
     device = json.load(open(os.path.join(d, "run.json"))).get("device", "?")
-    return acc, secs, epochs, device
+    return acc, sum(epoch_secs), epoch_secs, device
 
 protocols = (("clean: chosen on validation", "clean"),
              ("seed protocol: chosen on the TEST fold (biased)", "seed_protocol"))
@@ -69,13 +66,15 @@ for name, sub in protocols:
     done = {k: v for k, v in infos.items() if v}
     devices |= {v[3] for v in done.values()}
     secs = sum(v[1] for v in done.values())
+    epoch_secs = sorted(x for v in done.values() for x in v[2])
+    median = f"{epoch_secs[len(epoch_secs) // 2]:.1f} s" if epoch_secs else ""
     if not done or not os.path.exists(p):
-        rows.append(f"| {name} | no fold done | | | 0/10 | |")
+        rows.append(f"| {name} | no fold done | | | 0/10 | | |")
         continue
     r = json.load(open(p))
     rows.append(f"| {name} | {100 * r['accuracy']['mean']:.2f} ± {100 * r['accuracy']['std']:.2f} | "
                 f"{100 * r['pooled']['accuracy']:.2f} | {r['macro_f1']['mean']:.4f} | "
-                f"{len(r['folds_done'])}/{r['folds']} | {hms(secs)} |")
+                f"{len(r['folds_done'])}/{r['folds']} | {hms(secs)} | {median} |")
 fold_rows = []
 for k in range(1, 11):
     c, s = per_fold["clean"][k], per_fold["seed_protocol"][k]
@@ -86,13 +85,14 @@ for k in range(1, 11):
 text = f"""# CK+ 10-fold reference
 
 `{config}`{(' with ' + extra) if extra else ''}; {version}; {hw}; device {', '.join(sorted(devices)) or '?'}.
-Time: the sum of the folds' epoch times (training and per-epoch selection), from their history.csv.
+Time: the sum of the folds' epoch times (training and the per-epoch selection pass), from their
+history.csv; the median epoch is the figure to scale from when the machine was shared or paused.
 
-| protocol | accuracy % (mean ± std over folds) | pooled accuracy % | macro F1 | folds | time |
-|---|---:|---:|---:|---:|---:|
+| protocol | accuracy % (mean ± std over folds) | pooled accuracy % | macro F1 | folds | time | median epoch |
+|---|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
-| published ResNet-18 (seed code, chosen on the test fold) | 94.04 | | | 10 | |
-| published VGG19 (seed code, chosen on the test fold) | 94.65 | | | 10 | |
+| published ResNet-18 (seed code, chosen on the test fold) | 94.04 | | | 10 | | |
+| published VGG19 (seed code, chosen on the test fold) | 94.65 | | | 10 | | |
 
 Test accuracy % per fold:
 
