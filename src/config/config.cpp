@@ -951,15 +951,16 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
     t.warmup_epochs = as_int(loc, r.at("warmup_epochs"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
   }
   r.read_int("step_size", t.step_size, Bounds::at_least(1));
-  if (const json* v = r.get("decay_start")) {  // the seed's learning_rate_decay_start
-    t.decay_start = as_int(loc, r.at("decay_start"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
-    if (t.decay_start > 0 && t.scheduler != "step") {
-      loc.fail(r.at("decay_start"),
-               fmt::format("expected 0 unless scheduler is \"step\" (the decays it delays are "
-                           "the step schedule's), got {} with scheduler \"{}\"",
-                           t.decay_start, t.scheduler));
-    }
+  // The seed's learning_rate_decay_start. Not bounded by epochs: a smoke run of a recipe config
+  // (--set train.epochs=1) simply keeps the full rate.
+  r.read_int("decay_start", t.decay_start, Bounds::at_least(0));
+  if (t.decay_start > 0 && t.scheduler != "step") {
+    loc.fail(r.at("decay_start"),
+             fmt::format("expected 0 unless scheduler is \"step\" (the decays it delays are "
+                         "the step schedule's), got {} with scheduler \"{}\"",
+                         t.decay_start, t.scheduler));
   }
+
   r.read_number("gamma", t.gamma, Bounds::open_closed(0, 1));
   r.read_int("plateau_patience", t.plateau_patience, Bounds::at_least(0));
   r.read_number("plateau_factor", t.plateau_factor, Bounds::open(0, 1));

@@ -2,9 +2,12 @@
 # End-to-end tests of `fer kfold` and `fer kfold report` through the binary on a tiny synthetic
 # dataset: 3 folds in 2 parallel jobs, the report files and numbers, resume (only a fold without
 # eval_test.json is redone), fold index out of range, a fold dir of another config, non-k-fold config.
-# Usage: kfold_test.sh FER_BINARY
+# With the source dir and ../shared/data: scripts/ck_plus_reference.sh on CK+ fold 1, narrow model, 1 epoch.
+# Usage: kfold_test.sh FER_BINARY [SOURCE_DIR SHARED_DATA_DIR]
 set -uo pipefail
 FER=$1
+SRC=${2:-}
+SHARED=${3:-}
 . "$(dirname "$0")/lib.sh"
 
 expect_exit 0 "synth" -- "$FER" synth --out "$T/d" --classes 3 --per-class 20 --size 32 --seed 3
@@ -80,6 +83,23 @@ sed 's/"stratified_kfold", "folds": 3/"ratio"/' "$T/k.json" >"$T/ratio.json"
 expect_exit 2 "non-k-fold scheme" -- "$FER" kfold --config "$T/ratio.json" --folds 3 --out "$T/r"
 check "scheme message" err_has 'data.split.scheme is "ratio"'
 check "nothing ran for the bad scheme" test ! -e "$T/r"
+
+# ---- the CK+ reference script, one fold under both protocols (narrow model, one epoch) ----
+CK="$SHARED/ck_plus/CK_data.h5"
+if [ -n "$SRC" ] && [ -f "$CK" ]; then
+  R="$T/ref"
+  expect_exit 0 "ck_plus_reference.sh, fold 1" -- env -C "$SRC" FOLDS=1 FER="$FER" bash scripts/ck_plus_reference.sh "$R" \
+    --set data.path="$CK" --set model.width=8 --set train.epochs=1
+  check "reference.md written" test -s "$R/reference.md"
+  check "fold 1 row has both protocols" grep -Eq '^\| 1 \| [0-9.]+ \| [0-9.]+ \|$' "$R/reference.md"
+  check "both protocols 1/10" test "$(grep -c ' 1/10 ' "$R/reference.md")" -eq 2
+  check "clean chose on val" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='val')" "$R/clean/fold_1/eval_test.json"
+  check "seed protocol chose on test" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='test')" "$R/seed_protocol/fold_1/eval_test.json"
+  check "the recipe's schedule reached the folds" $PY -c "import json,sys; t=json.load(open(sys.argv[1]))['train']; sys.exit(t['decay_start']!=20 or t['grad_clip_value']!=0.1)" "$R/clean/fold_1/config.json"
+  expect_exit 2 "--fold is refused (FOLDS picks folds)" -- env -C "$SRC" FER="$FER" bash scripts/ck_plus_reference.sh "$R" --fold 2
+else
+  echo "SKIP: ck_plus_reference.sh (no source dir or no $CK)"
+fi
 
 echo "kfold e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
