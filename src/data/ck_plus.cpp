@@ -1,5 +1,7 @@
 // CK+ in the seed code's HDF5 layout, and the small HDF5 array writer used by converters and
 // test fixtures.
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 #include <filesystem>
 #include <opencv2/core.hpp>
@@ -14,6 +16,32 @@ namespace {
 
 constexpr int kClasses = 7;
 constexpr const char* kExpected = "expected data_pixel [N,48,48] uint8 and data_label [N]";
+constexpr size_t kFramesPerSequence = 3;
+
+// The seed's CK_data.h5 holds the last 3 frames of each labelled sequence, one after the other
+// (class counts 135, 177, ... are all multiples of 3, and so are the seed's fold blocks). Frames
+// of one sequence are near-duplicates, so a split that puts them on both sides leaks: when every
+// aligned triplet shares one label, each triplet becomes a group ("sequence") that splits keep
+// whole. Grouping frames that are not one sequence only makes a split coarser, never leaky.
+void group_frame_triplets(Dataset& ds) {
+  const size_t n = ds.samples.size();
+  bool aligned = n % kFramesPerSequence == 0;
+  for (size_t i = 0; aligned && i < n; i += kFramesPerSequence) {
+    for (size_t j = 1; j < kFramesPerSequence; ++j)
+      aligned = aligned && ds.samples[i + j].label == ds.samples[i].label;
+  }
+  if (!aligned) {
+    spdlog::warn(
+        "{}: the samples are not aligned 3-frame sequences (the seed's CK+ layout), so frames of one "
+        "sequence may fall on both sides of a split",
+        ds.source);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) ds.samples[i].subject = fmt::format("seq{:04d}", i / kFramesPerSequence);
+  ds.group_unit = "sequence";
+  spdlog::info("{}: {} sequences of {} consecutive frames; splits keep each sequence on one side", ds.source,
+               n / kFramesPerSequence, kFramesPerSequence);
+}
 
 }  // namespace
 
@@ -73,6 +101,7 @@ Dataset load_ck_plus_h5(const std::string& path) {
     throw IoError(fmt::format("{}: HDF5 error reading \"{}\": {}", path, current, e.getDetailMsg()));
   }
   FER_CHECK(!ds.samples.empty(), DataError, "{}: data_pixel holds no images", path);
+  group_frame_triplets(ds);
   return ds;
 }
 

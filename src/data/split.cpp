@@ -58,6 +58,13 @@ std::string class_name(const Dataset& ds, size_t c) {
   return c < ds.class_names.size() ? ds.class_names[c] : std::to_string(c);
 }
 
+// The grouping unit in messages: "subjects" or "sequences" (Dataset::group_unit), and where the
+// groups come from.
+std::string units(const Dataset& ds) { return ds.group_unit + "s"; }
+std::string unit_origin(const Dataset& ds) {
+  return ds.group_unit == "subject" ? "data.subject_pattern" : "frame " + ds.group_unit + "s of " + ds.format;
+}
+
 // Number of distinct subjects among `indices`.
 size_t subject_count(const Dataset& ds, const std::vector<size_t>& indices) {
   std::set<std::string> subjects;
@@ -90,7 +97,7 @@ void carve_val(Split& s, const Dataset& ds, const std::vector<int>& labels, cons
   const uint64_t carve_seed = derive_seed(seed, Stream::kValCarve);
   auto parts = by_subject ? subject_partition(ds, fractions, carve_seed, /*stratified=*/true, &s.train)
                           : stratified_partition(s.train, labels, fractions, carve_seed);
-  const char* unit = by_subject ? "training subjects" : "training samples";
+  const std::string unit = "training " + (by_subject ? units(ds) : std::string("samples"));
   const size_t units = by_subject ? subject_count(ds, s.train) : s.train.size();
   FER_CHECK(!parts[1].empty(), DataError, "split.val_fraction {} of {} {} leaves val empty; raise it",
             cfg.val_fraction, units, unit);
@@ -177,9 +184,9 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
             "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
   if (has_subjects(ds)) {
     FER_CHECK(cfg.order == "random", ConfigError,
-              "split.order \"file\" cuts each class in file order, but the samples of {} have subjects "
-              "(data.subject_pattern): whole subjects go to one split each; use one or the other",
-              ds.source);
+              "split.order \"file\" cuts each class in file order, but the samples of {} have {} ({}): whole "
+              "{} go to one split each; use one or the other",
+              ds.source, units(ds), unit_origin(ds), units(ds));
     auto parts = subject_partition(ds, cfg.ratios, seed, cfg.stratified);
     const char* names[] = {"train", "val", "test"};
     std::vector<size_t> subjects(3);
@@ -187,13 +194,16 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
       std::set<std::string> subj;
       for (size_t i : parts[k]) subj.insert(ds.samples[i].subject);
       subjects[k] = subj.size();
-      FER_CHECK(!parts[k].empty(), DataError,
-                "{}: split.ratios {} leave the {} split without subjects ({} subjects in all; whole subjects are "
-                "assigned to one split each); use a larger {} ratio or more subjects",
-                ds.source, fmt_list(cfg.ratios), names[k], subjects[0] + subjects[1] + subjects[2], names[k]);
+      FER_CHECK(
+          !parts[k].empty(), DataError,
+          "{}: split.ratios {} leave the {} split without {} ({} {} in all; whole {} are assigned to one "
+          "split each); use a larger {} ratio or more {}",
+          ds.source, fmt_list(cfg.ratios), names[k], units(ds), subjects[0] + subjects[1] + subjects[2],
+          units(ds), units(ds), names[k], units(ds));
     }
-    spdlog::info("subject-grouped split: train {} subjects ({} samples), val {} ({}), test {} ({})", subjects[0],
-                 parts[0].size(), subjects[1], parts[1].size(), subjects[2], parts[2].size());
+    spdlog::info("{}-grouped split: train {} {} ({} samples), val {} ({}), test {} ({})", ds.group_unit,
+                 subjects[0], units(ds), parts[0].size(), subjects[1], parts[1].size(), subjects[2],
+                 parts[2].size());
     s.train = std::move(parts[0]);
     s.val = std::move(parts[1]);
     s.test = std::move(parts[2]);
@@ -279,7 +289,15 @@ void split_ck_plus(Split& s, const Dataset& ds, const std::vector<int>& labels,
   for (size_t i = 0; i < labels.size(); ++i) {
     if (!in_test[i]) s.train.push_back(i);
   }
-  carve_val(s, ds, labels, cfg, seed);
+  // The seed's fold blocks keep the CK+ h5's frame triplets whole; so does the validation carve
+  // (and it keeps whole subjects when data.subject_pattern gives them).
+  const bool grouped = has_subjects(ds);
+  carve_val(s, ds, labels, cfg, seed, grouped);
+  if (grouped && !cfg.select_on_test) {
+    spdlog::info("{}-grouped validation: train {} {} ({} samples), val {} ({})", ds.group_unit,
+                 subject_count(ds, s.train), units(ds), s.train.size(), subject_count(ds, s.val),
+                 s.val.size());
+  }
 }
 
 void split_kfold(Split& s, const Dataset& ds, const std::vector<int>& labels, const config::SplitConfig& cfg,
@@ -298,9 +316,9 @@ void split_kfold(Split& s, const Dataset& ds, const std::vector<int>& labels, co
   const bool by_subject = has_subjects(ds);
   carve_val(s, ds, labels, cfg, seed, by_subject);
   if (by_subject) {
-    spdlog::info("subject-grouped fold {} of {}: train {} subjects ({} samples), val {} ({}), test {} ({})", cfg.fold,
-                 cfg.folds, subject_count(ds, s.train), s.train.size(), subject_count(ds, s.val), s.val.size(),
-                 subject_count(ds, s.test), s.test.size());
+    spdlog::info("{}-grouped fold {} of {}: train {} {} ({} samples), val {} ({}), test {} ({})",
+                 ds.group_unit, cfg.fold, cfg.folds, subject_count(ds, s.train), units(ds), s.train.size(),
+                 subject_count(ds, s.val), s.val.size(), subject_count(ds, s.test), s.test.size());
   }
 }
 
@@ -310,10 +328,11 @@ std::vector<std::vector<size_t>> subject_kfold(const Dataset& ds, const config::
   std::vector<size_t> all(ds.samples.size());
   std::iota(all.begin(), all.end(), size_t{0});
   const size_t subjects = subject_count(ds, all);
-  FER_CHECK(static_cast<size_t>(cfg.folds) <= subjects, ConfigError,
-            "split.folds = {} exceeds the {} subjects of {} (data.subject_pattern): subject-grouped folds need at "
-            "least one subject per fold; use at most {} folds",
-            cfg.folds, subjects, ds.source, subjects);
+  FER_CHECK(
+      static_cast<size_t>(cfg.folds) <= subjects, ConfigError,
+      "split.folds = {} exceeds the {} {} of {} ({}): {}-grouped folds need at least one {} per fold; use at "
+      "most {} folds",
+      cfg.folds, subjects, units(ds), ds.source, unit_origin(ds), ds.group_unit, ds.group_unit, subjects);
   auto folds = subject_partition(ds, std::vector<double>(static_cast<size_t>(cfg.folds), 1.0 / cfg.folds),
                                  derive_seed(seed, Stream::kSplit, 4, 0), /*stratified=*/true);
   // A class held by fewer subjects than folds cannot be in every test fold: say which.
@@ -327,13 +346,14 @@ std::vector<std::vector<size_t>> subject_kfold(const Dataset& ds, const config::
       if (!has) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", k + 1);
     }
     if (!missing.empty()) {
-      spdlog::warn("subject-grouped folds: class \"{}\" ({} samples) has no test sample in fold(s) {}: too few of "
-                   "its subjects to spread over {} folds",
-                   class_name(ds, c), counts[c], missing, cfg.folds);
+      spdlog::warn(
+          "{}-grouped folds: class \"{}\" ({} samples) has no test sample in fold(s) {}: too few of "
+          "its {} to spread over {} folds",
+          ds.group_unit, class_name(ds, c), counts[c], missing, units(ds), cfg.folds);
     }
   }
-  spdlog::info("subject-grouped stratified {}-fold over {} subjects: each subject's samples are in one test fold",
-               cfg.folds, subjects);
+  spdlog::info("{}-grouped stratified {}-fold over {} {}: each {}'s samples are in one test fold",
+               ds.group_unit, cfg.folds, subjects, units(ds), ds.group_unit);
   return folds;
 }
 
@@ -381,7 +401,7 @@ std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const confi
   check_labels(ds);
   if (cfg.scheme == "ck_plus_folds") {
     check_ck_plus_config(ds, cfg);
-    if (has_subjects(ds)) {
+    if (has_subjects(ds) && ds.group_unit == "subject") {
       spdlog::warn("ck_plus_folds is the seed's class-ordered protocol and ignores subjects (frames of one person "
                    "can be in train and test); use stratified_kfold for subject-grouped folds");
     }

@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 #include <vector>
 
 #include "fer/core/error.hpp"
 #include "fer/data/loaders.hpp"
+#include "fer/data/split.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -272,6 +274,28 @@ TEST(CkPlusH5, LoadsAnySizeKeepingFileOrder) {
   EXPECT_TRUE(ds.samples[1].usage.empty());
 }
 
+TEST(CkPlusH5, AlignedFrameTripletsBecomeSequences) {
+  fer::test::TempDir dir;
+  const std::string p = dir.str("CK_data.h5");
+  write_ck(p, {0, 0, 0, 0, 0, 0, 3, 3, 3});  // three sequences of the seed's 3 frames
+  const Dataset ds = fer::data::load_ck_plus_h5(p);
+  EXPECT_EQ(ds.group_unit, "sequence");
+  std::vector<std::string> groups;
+  for (const auto& s : ds.samples) groups.push_back(s.subject);
+  EXPECT_EQ(groups, (std::vector<std::string>{"seq0000", "seq0000", "seq0000", "seq0001", "seq0001",
+                                              "seq0001", "seq0002", "seq0002", "seq0002"}));
+
+  // A label change inside an aligned triplet, or a count that is no multiple of 3: no groups.
+  const std::string q = dir.str("mixed.h5");
+  write_ck(q, {0, 0, 1, 1, 1, 1});
+  const Dataset mixed = fer::data::load_ck_plus_h5(q);
+  EXPECT_FALSE(fer::data::has_subjects(mixed));
+  EXPECT_EQ(mixed.group_unit, "subject");
+  const std::string r = dir.str("four.h5");
+  write_ck(r, {2, 2, 2, 2});
+  EXPECT_FALSE(fer::data::has_subjects(fer::data::load_ck_plus_h5(r)));
+}
+
 TEST(CkPlusH5, MissingDatasetMessage) {
   fer::test::TempDir dir;
   const std::string p = dir.str("CK_data.h5");
@@ -318,6 +342,19 @@ TEST(CkPlusH5, RealFile) {
   EXPECT_EQ(ds.class_counts(), (std::vector<int64_t>{135, 177, 75, 207, 84, 249, 54}));
   EXPECT_EQ(ds.samples[0].image.size(), cv::Size(48, 48));
   EXPECT_EQ(ds.samples[980].id, "idx:980");
+  // The seed's layout: 327 sequences of 3 consecutive frames, and the frames of one sequence are
+  // far more alike than neighbouring frames of two sequences (mean absolute pixel difference).
+  ASSERT_EQ(ds.group_unit, "sequence");
+  EXPECT_EQ(ds.samples[0].subject, "seq0000");
+  EXPECT_EQ(ds.samples[980].subject, "seq0326");
+  double within = 0, across = 0;
+  for (size_t i = 0; i + 1 < ds.samples.size(); ++i) {
+    const double d = cv::norm(ds.samples[i].image, ds.samples[i + 1].image, cv::NORM_L1) / (48.0 * 48.0);
+    (ds.samples[i].subject == ds.samples[i + 1].subject ? within : across) += d;
+  }
+  within /= 2.0 * 327;
+  across /= 326.0;
+  EXPECT_LT(within * 4, across) << "within " << within << ", across " << across;
 }
 
 // ---------------------------------------------------------------------------------------------

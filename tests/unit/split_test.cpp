@@ -142,6 +142,41 @@ TEST(SplitCkPlus, MakeSplitTrainIsTheComplement) {
   EXPECT_TRUE(std::is_sorted(v.val.begin(), v.val.end()));
 }
 
+// Every group (Sample::subject) lies in one of train / val / test.
+void expect_groups_on_one_side(const Dataset& ds, const Split& s) {
+  std::map<std::string, std::set<int>> sides;
+  int side = 0;
+  for (const auto* v : {&s.train, &s.val, &s.test}) {
+    for (size_t i : *v) sides[ds.samples[i].subject].insert(side);
+    ++side;
+  }
+  for (const auto& [group, in] : sides)
+    EXPECT_EQ(in.size(), 1u) << group << " is on " << in.size() << " sides";
+}
+
+TEST(SplitCkPlus, RealFileKeepsEachSequenceOnOneSide) {
+  FER_REQUIRE_SHARED(path, "ck_plus/CK_data.h5");
+  const Dataset ds = fer::data::load_ck_plus_h5(path);
+  ASSERT_TRUE(fer::data::has_subjects(ds));
+  SplitConfig cfg;
+  cfg.scheme = "ck_plus_folds";
+  cfg.val_fraction = 0.1;
+  for (int fold : {1, 7, 9, 10}) {  // fold 9: the fear block runs into happy
+    cfg.fold = fold;
+    const Split s = fer::data::make_split(ds, cfg, 42);
+    expect_groups_on_one_side(ds, s);
+    EXPECT_EQ(s.test, fer::data::ck_plus_seed_test_indices(ds.labels(), fold, kCkSizes));
+    EXPECT_EQ(s.val.size() % 3, 0u);
+    EXPECT_NEAR(double(s.val.size()), 0.1 * double(s.train.size() + s.val.size()), 9.0);
+    // Stratified by class: every class has a sequence in val.
+    for (int c : counts_of(s.val, ds.labels(), 7)) EXPECT_GE(c, 3);
+  }
+  cfg.scheme = "stratified_kfold";
+  cfg.folds = 5;
+  cfg.fold = 2;
+  expect_groups_on_one_side(ds, fer::data::make_split(ds, cfg, 42));
+}
+
 TEST(SplitCkPlus, Errors) {
   std::vector<int> labels = class_ordered(kCkCounts);
   std::swap(labels[10], labels[200]);

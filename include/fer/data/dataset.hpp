@@ -13,7 +13,7 @@ namespace fer::data {
 struct Sample {
   std::string id;       ///< stable, unique within the dataset ("row:812", "class/file.png")
   int label = -1;       ///< index into Dataset::class_names
-  std::string subject;  ///< subject id when known, else empty
+  std::string subject;  ///< grouping id (Dataset::group_unit) when known, else empty
   std::string path;     ///< file to decode when `image` is empty
   cv::Mat image;        ///< 8-bit gray or BGR image, or empty (then decoded from `path`)
   std::string usage;    ///< the dataset's own split name ("Training", "PublicTest", ...) or empty
@@ -29,6 +29,10 @@ struct Dataset {
   std::string source;                    ///< the path it was loaded from
   std::vector<std::string> class_names;  ///< label id -> name
   std::vector<Sample> samples;
+  /// What Sample::subject identifies: "subject" (a person, from data.subject_pattern) or
+  /// "sequence" (the frames of one recorded sequence, e.g. the CK+ h5's frame triplets). Splits
+  /// keep every group on one side either way; the word is for messages.
+  std::string group_unit = "subject";
 
   /// Number of samples with each label (size == class_names.size()).
   std::vector<int64_t> class_counts() const;
