@@ -91,8 +91,13 @@ if [ -n "$SRC" ] && [ -f "$CK" ]; then
   expect_exit 0 "ck_plus_reference.sh, fold 1" -- env -C "$SRC" FOLDS=1 FER="$FER" bash scripts/ck_plus_reference.sh "$R" \
     --set data.path="$CK" --set model.width=8 --set train.epochs=1
   check "reference.md written" test -s "$R/reference.md"
-  check "fold 1 row has both protocols" grep -Eq '^\| 1 \| [0-9.]+ \| [0-9.]+ \|$' "$R/reference.md"
-  check "both protocols 1/10" test "$(grep -c ' 1/10 ' "$R/reference.md")" -eq 2
+  check "fold 1 row has both protocols and the last epoch" grep -Eq '^\| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' "$R/reference.md"
+  check "both protocols and the no-selection row 1/10" test "$(grep -c ' 1/10 ' "$R/reference.md")" -eq 3
+  check "no selection = the seed-protocol run's last-epoch test accuracy" $PY -c "
+import csv, re, sys
+last = float(list(csv.DictReader(open(sys.argv[2])))[-1]['val_acc'])
+row = re.search(r'^\| 1 \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+) \|$', open(sys.argv[1]).read(), re.M)
+sys.exit(abs(float(row.group(1)) - 100 * last) > 0.006)" "$R/reference.md" "$R/seed_protocol/fold_1/history.csv"
   check "clean chose on val" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='val')" "$R/clean/fold_1/eval_test.json"
   check "seed protocol chose on test" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='test')" "$R/seed_protocol/fold_1/eval_test.json"
   check "the recipe's schedule reached the folds" $PY -c "import json,sys; t=json.load(open(sys.argv[1]))['train']; sys.exit(t['decay_start']!=20 or t['grad_clip_value']!=0.1)" "$R/clean/fold_1/config.json"
