@@ -182,7 +182,16 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
                  uint64_t seed) {
   FER_CHECK(cfg.ratios.size() == 3, ConfigError,
             "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
-  if (has_subjects(ds)) {
+  // Frame sequences (the CK+ h5's triplets) give way to an explicit file order, whose contiguous
+  // per-class blocks keep them whole except at the cuts; subjects never do.
+  const bool file_order_over_sequences = cfg.order == "file" && ds.group_unit == "sequence";
+  if (file_order_over_sequences && has_subjects(ds)) {
+    spdlog::warn(
+        "split.order \"file\": per-class blocks in file order rather than whole {}; a cut can fall "
+        "inside a {}",
+        units(ds), ds.group_unit);
+  }
+  if (has_subjects(ds) && !file_order_over_sequences) {
     FER_CHECK(cfg.order == "random", ConfigError,
               "split.order \"file\" cuts each class in file order, but the samples of {} have {} ({}): whole "
               "{} go to one split each; use one or the other",

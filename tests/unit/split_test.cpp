@@ -343,6 +343,25 @@ TEST(SplitPredefined, ByUsageAndCarvedVal) {
              "needs per-sample usage names, but mem");
 }
 
+TEST(SplitRatio, SequencesAreWholeUnlessFileOrderIsAsked) {
+  // Sequence groups (the CK+ h5's frame triplets): a random ratio split keeps each whole; an
+  // explicit file order cuts per-class blocks instead (subjects refuse it, see SplitSubjects).
+  Dataset ds = make_ds(class_ordered({30, 30}), 2);
+  for (size_t i = 0; i < ds.samples.size(); ++i) ds.samples[i].subject = "seq" + std::to_string(i / 3);
+  ds.group_unit = "sequence";
+  SplitConfig cfg;
+  const Split r = fer::data::make_split(ds, cfg, 4);
+  expect_partition(r, 60);
+  expect_groups_on_one_side(ds, r);
+  cfg.order = "file";
+  const Split f = fer::data::make_split(ds, cfg, 4);
+  expect_partition(f, 60);
+  EXPECT_EQ(f.test, (std::vector<size_t>{26, 27, 28, 29, 56, 57, 58, 59}));  // each class's last block
+  ds.group_unit = "subject";
+  EXPECT_HAS(error_of<fer::ConfigError>([&] { fer::data::make_split(ds, cfg, 4); }),
+             "have subjects (data.subject_pattern)");
+}
+
 TEST(SplitJson, IdsPerSplit) {
   const Dataset ds = make_ds(class_ordered({10, 10}), 2);
   const Split s = fer::data::make_split(ds, SplitConfig{}, 5);
