@@ -53,8 +53,9 @@ def fold_info(sub, k):
     acc = json.load(open(ev))["accuracy"]
     with open(os.path.join(d, "history.csv")) as f:
         epoch_secs = [float(row["seconds"]) for row in csv.DictReader(f)]
-    device = json.load(open(os.path.join(d, "run.json"))).get("device", "?")
-    return acc, sum(epoch_secs), epoch_secs, device
+    record = json.load(open(os.path.join(d, "run.json")))
+    # run.json's host (CPU, cores, LibTorch kernels) since fer records it; this machine's otherwise
+    return acc, sum(epoch_secs), epoch_secs, record.get("device", "?"), record.get("host", hw)
 
 def last_epoch(k):
     """Test accuracy and size of the seed-protocol fold k at its last epoch (val = test there)."""
@@ -68,13 +69,14 @@ def last_epoch(k):
 
 protocols = (("clean: chosen on validation", "clean"),
              ("seed protocol: chosen on the TEST fold (biased)", "seed_protocol"))
-rows, per_fold, devices = [], {}, set()
+rows, per_fold, devices, hosts = [], {}, set(), []
 for name, sub in protocols:
     p = os.path.join(out, sub, "kfold_report.json")
     infos = {k: fold_info(sub, k) for k in range(1, 11)}
     per_fold[sub] = infos
     done = {k: v for k, v in infos.items() if v}
     devices |= {v[3] for v in done.values()}
+    hosts += [v[4] for v in done.values() if v[4] not in hosts]
     secs = sum(v[1] for v in done.values())
     epoch_secs = sorted(x for v in done.values() for x in v[2])
     median = f"{epoch_secs[len(epoch_secs) // 2]:.1f} s" if epoch_secs else ""
@@ -98,16 +100,22 @@ if done_last:
     epochs = sorted({e for _, _, e in done_last})
     rows.insert(1, f"| no selection: the last epoch ({', '.join(map(str, epochs))}) of the seed-protocol runs | "
                    f"{100 * mean:.2f} ± {100 * std:.2f} | {100 * pooled:.2f} | | {len(done_last)}/10 | (same runs) | |")
+# Folds run on several kinds of host (a reference run in pieces) say which ran where: epoch times
+# are only comparable on one kind, and another instruction set can change the last bits.
+label = {h: chr(ord("A") + i) for i, h in enumerate(hosts)}
+several = len(hosts) > 1
+host_text = "; ".join(f"host {label[h]}: {h}" for h in hosts) if several else (hosts[0] if hosts else hw)
 fold_rows = []
 for k in range(1, 11):
     c, s = per_fold["clean"][k], per_fold["seed_protocol"][k]
     if not c and not s:
         continue
     cell = lambda v: f"{100 * v[0]:.2f}" if v else "not run"
-    fold_rows.append(f"| {k} | {cell(c)} | {cell(s)} | {cell(last[k])} |")
+    where = " | " + "/".join(sorted({label[v[4]] for v in (c, s) if v})) if several else ""
+    fold_rows.append(f"| {k} | {cell(c)} | {cell(s)} | {cell(last[k])}{where} |")
 text = f"""# CK+ 10-fold reference
 
-`{config}`{(' with ' + extra) if extra else ''}; {version}; {hw}; device {', '.join(sorted(devices)) or '?'}.
+`{config}`{(' with ' + extra) if extra else ''}; {version}; {host_text}; device {', '.join(sorted(devices)) or '?'}.
 Time: the sum of the folds' epoch times (training and the per-epoch selection pass), from their
 history.csv; the median epoch is the figure to scale from when the machine was shared or paused.
 "No selection" reads the test accuracy of the seed-protocol runs after their last epoch: training on
@@ -122,8 +130,8 @@ gap to the seed protocol is what choosing the epoch on the test fold adds.
 
 Test accuracy % per fold:
 
-| fold | clean | seed protocol | no selection (last epoch) |
-|---:|---:|---:|---:|
+| fold | clean | seed protocol | no selection (last epoch) |{' host |' if several else ''}
+|---:|---:|---:|---:|{'---|' if several else ''}
 {chr(10).join(fold_rows)}
 """
 open(os.path.join(out, "reference.md.tmp"), "w").write(text)

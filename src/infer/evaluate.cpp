@@ -87,7 +87,7 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
       const auto str = [](const nlohmann::json& v) {
         return v.is_string() ? v.get<std::string>() : v.dump();
       };
-      for (const char* key : {"seed", "fer_version", "git_commit", "libraries", "device", "threads"}) {
+      for (const char* key : {"seed", "fer_version", "git_commit", "libraries", "device", "threads", "host"}) {
         if (j.contains(key)) f.emplace_back(key, str(j[key]));
       }
       if (j.contains("dataset") && j["dataset"].contains("sha256")) {

@@ -1,10 +1,12 @@
 #include "fer/train/runtime.hpp"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <opencv2/core/version.hpp>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -36,6 +38,31 @@ std::string resolve_device(const std::string& requested) {
 
 std::string library_versions() {
   return fmt::format("LibTorch {}, OpenCV {}, dlib {}", TORCH_VERSION, CV_VERSION, face::dlib_version());
+}
+
+std::string host_description() {
+  // /proc/cpuinfo's first processor: "model name" alone is often just "AMD EPYC" under a
+  // hypervisor, so the family and model numbers go with it (25/1 and 25/17 are different chips).
+  std::string name, family, model;
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line) && !line.empty();) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    std::string value = colon + 2 <= line.size() ? line.substr(colon + 2) : "";
+    if (key == "model name") name = value;
+    else if (key == "cpu family") family = value;
+    else if (key == "model") model = value;
+  }
+  std::string cpu = name.empty() ? "unknown CPU" : name;
+  if (!family.empty() && !model.empty()) cpu += fmt::format(" (family {} model {})", family, model);
+  // The kernels LibTorch dispatches to (DEFAULT, AVX2, AVX512): results and speed depend on them.
+  static const std::regex cap_re("CPU capability usage: ([A-Za-z0-9_]+)");
+  const std::string config = at::show_config();
+  std::smatch m;
+  const std::string kernels = std::regex_search(config, m, cap_re) ? m[1].str() : std::string("unknown");
+  return fmt::format("{}, {} cores, {} kernels", cpu, std::max(1u, std::thread::hardware_concurrency()), kernels);
 }
 
 }  // namespace fer::train

@@ -162,8 +162,9 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const torch::Device device(device_name);
   at::globalContext().setDeterministicAlgorithms(cfg.deterministic, /*warn_only=*/true);
   if (cfg.deterministic) at::globalContext().setBenchmarkCuDNN(false);
-  spdlog::info("fer {} ({}), {}, device {}, {} threads", version(), git_commit(), library_versions(), device_name,
-               threads);
+  const std::string host = host_description();
+  spdlog::info("fer {} ({}), {}, device {}, {} threads; host {}", version(), git_commit(), library_versions(),
+               device_name, threads, host);
 
   // ---- data and split ----
   const auto t_data = Clock::now();
@@ -199,7 +200,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   nlohmann::json record = {
       {"fer_version", version()},      {"git_commit", git_commit()},
       {"libraries", library_versions()}, {"device", device_name},
-      {"threads", threads},            {"seed", cfg.seed},
+      {"threads", threads},            {"host", host},
+      {"seed", cfg.seed},
       {"derived_seeds",
        {{"split", derive_seed(cfg.seed, Stream::kSplit)},
         {"shuffle", derive_seed(cfg.seed, Stream::kShuffle)},

@@ -71,12 +71,15 @@ ok = ok and "http://" not in h and "https://" not in h and "&quot;scheduler&quot
 sys.exit(0 if ok else 1)
 PYEOF
 check "sha256sum -c accepts the run's dataset.sha256" sha256sum --quiet -c "$T/run1/dataset.sha256"
-check "run.json: dataset digest = sha256 of dataset.sha256, 800 files, dlib version, git commit" $PY - "$T/run1" <<'PYEOF'
-import hashlib, json, sys
+check "run.json: dataset digest = sha256 of dataset.sha256, 800 files, dlib version, git commit, host" $PY - "$T/run1" <<'PYEOF'
+import hashlib, json, os, re, sys
 d = sys.argv[1]
 r = json.load(open(f"{d}/run.json"))
 digest = hashlib.sha256(open(f"{d}/dataset.sha256", "rb").read()).hexdigest()
 ok = r["dataset"]["sha256"] == digest and r["dataset"]["files"] == 800 and "dlib" in r["libraries"]
+# host: the CPU, this machine's core count and the LibTorch kernels, e.g. "..., 2 cores, AVX2 kernels"
+m = re.fullmatch(r".+, (\d+) cores, (DEFAULT|AVX2|AVX512|VSX|ZVECTOR) kernels", r.get("host", ""))
+ok = ok and m is not None and int(m.group(1)) == os.cpu_count()
 sys.exit(0 if ok and r["git_commit"] else 1)
 PYEOF
 

@@ -101,6 +101,20 @@ sys.exit(abs(float(row.group(1)) - 100 * last) > 0.006)" "$R/reference.md" "$R/s
   check "clean chose on val" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='val')" "$R/clean/fold_1/eval_test.json"
   check "seed protocol chose on test" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['checkpoint_selected_on']!='test')" "$R/seed_protocol/fold_1/eval_test.json"
   check "the recipe's schedule reached the folds" $PY -c "import json,sys; t=json.load(open(sys.argv[1]))['train']; sys.exit(t['decay_start']!=20 or t['grad_clip_value']!=0.1)" "$R/clean/fold_1/config.json"
+  check "reference.md names the host of run.json" $PY -c "
+import json, sys
+sys.exit(json.load(open(sys.argv[1]))['host'] not in open(sys.argv[2]).read())" "$R/clean/fold_1/run.json" "$R/reference.md"
+  # A reference run in pieces on two kinds of host says which fold ran where.
+  $PY -c "import json,sys; p=sys.argv[1]; r=json.load(open(p)); r['host']='Other CPU, 2 cores, AVX512 kernels'; json.dump(r, open(p, 'w'))" \
+    "$R/seed_protocol/fold_1/run.json"
+  expect_exit 0 "ck_plus_reference.sh again: fold 1 is done, only the summary" -- env -C "$SRC" FOLDS=1 FER="$FER" \
+    bash scripts/ck_plus_reference.sh "$R" --set data.path="$CK" --set model.width=8 --set train.epochs=1
+  check "two hosts named, fold 1 clean on A and seed protocol on B" $PY -c "
+import json, re, sys
+text = open(sys.argv[2]).read()
+ok = 'host A: ' + json.load(open(sys.argv[1]))['host'] in text and 'host B: Other CPU, 2 cores, AVX512 kernels' in text
+sys.exit(not (ok and re.search(r'^\| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| A/B \|$', text, re.M)))" \
+    "$R/clean/fold_1/run.json" "$R/reference.md"
   expect_exit 2 "--fold is refused (FOLDS picks folds)" -- env -C "$SRC" FER="$FER" bash scripts/ck_plus_reference.sh "$R" --fold 2
 else
   echo "SKIP: ck_plus_reference.sh (no source dir or no $CK)"

@@ -15,4 +15,9 @@ std::string resolve_device(const std::string& requested);
 /// "LibTorch 1.13.1, OpenCV 4.6.0" and the like, for run records and --version.
 std::string library_versions();
 
+/// The CPU the process runs on and the kernels LibTorch uses on it, for run records:
+/// "AMD EPYC (family 25 model 1), 2 cores, AVX2 kernels". The same seed gives the same numbers
+/// on the same kind of host; another instruction set can change the last bits, and the speed.
+std::string host_description();
+
 }  // namespace fer::train
