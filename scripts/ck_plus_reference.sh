@@ -14,6 +14,8 @@
 #   after an interruption and it resumes, finished folds are not redone) and OUT/reference.md,
 #   which is rewritten after every fold. The time is the sum of the folds' epoch times read from
 #   their history.csv, so it stays right across interruptions and resumptions.
+#   Ctrl-C (or SIGTERM) stops it: the running fold keeps its last finished epoch, nothing further
+#   starts, and the same command continues from there.
 # FER=path/to/fer selects the binary (default build/fer); CONFIG=... another config.
 set -uo pipefail
 OUT=${1:-runs/ck_plus_reference}
@@ -28,8 +30,12 @@ for a in "$@"; do
   esac
 done
 mkdir -p "$OUT"
-stop=0
-trap 'stop=1' INT TERM
+# The signal that stopped the run. fer ends by the signal it got once it has kept its files, so
+# bash runs these traps; the exit statuses 130/143 below stop the loop too when the traps cannot
+# fire (a script started by `nohup ... &` from another script begins with SIGINT ignored).
+stop=
+trap 'stop=INT' INT
+trap 'stop=TERM' TERM
 
 summarise() {
   for d in clean seed_protocol; do
@@ -143,13 +149,24 @@ PYEOF
 status=0
 for k in $FOLDS; do
   for proto in clean seed_protocol; do
-    [ "$stop" = 1 ] && break 2
+    [ -n "$stop" ] && break 2
     extra=()
     [ "$proto" = seed_protocol ] && extra=(--set data.split.select_on_test=true)
-    "$FER" kfold --config "$CONFIG" --folds 10 --fold "$k" --out "$OUT/$proto" "${extra[@]}" "$@" || status=1
+    "$FER" kfold --config "$CONFIG" --folds 10 --fold "$k" --out "$OUT/$proto" "${extra[@]}" "$@"
+    case $? in
+      0) ;;
+      130) stop=${stop:-INT} ;;
+      143) stop=${stop:-TERM} ;;
+      *) status=1 ;;
+    esac
   done
   summarise "$@" >/dev/null
 done
 summarise "$@"
-[ "$stop" = 1 ] && { echo "interrupted: run the same command again to continue" >&2; exit 1; }
+if [ -n "$stop" ]; then
+  echo "interrupted: run the same command again to continue" >&2
+  trap - "$stop"
+  kill -s "$stop" $$  # end by the signal too, so whatever called this script stops as well
+  exit $((128 + $(kill -l "$stop")))
+fi
 exit $status

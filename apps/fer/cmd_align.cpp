@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -10,11 +9,11 @@
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/face/align_folder.hpp"
+#include "interrupt.hpp"
 
 namespace fer::app {
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_align_signal(int) { g_stop = true; }
 
 /// The face settings of --face-config: an object of FaceConfig keys, or any JSON object with a
 /// "face" section (a fer_align.json, a training config).
@@ -116,8 +115,7 @@ Runner add_align(CLI::App& app) {
     a.face = config::parse_face_config(config::face_to_json(f), "the command line's face settings");
     a.progress = !o->no_progress;
     a.stop = &g_stop;
-    std::signal(SIGINT, on_align_signal);
-    std::signal(SIGTERM, on_align_signal);
+    catch_stop_signals(g_stop);
 
     spdlog::info("aligning {} -> {} ({} detector, align {}, {} px{})", a.in, a.out, a.face.detector,
                  a.face.align, a.face.size, a.gray ? ", gray" : "");

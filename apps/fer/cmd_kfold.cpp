@@ -25,13 +25,13 @@
 #include "fer/core/io.hpp"
 #include "fer/data/prepare.hpp"
 #include "fer/eval/kfold.hpp"
+#include "interrupt.hpp"
 
 namespace fer::app {
 namespace {
 namespace fs = std::filesystem;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_kfold_signal(int) { g_stop = true; }
 
 struct KfoldOptions {
   CommonRunFlags flags;
@@ -207,11 +207,7 @@ int run_kfold(KfoldOptions& o) {
   }
   std::fflush(stdout);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_kfold_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  catch_stop_signals(g_stop);
 
   std::vector<FoldJob> running;
   std::vector<int> failed;
@@ -250,9 +246,12 @@ int run_kfold(KfoldOptions& o) {
     if (!ok) {
       const std::string how = WIFEXITED(status) ? fmt::format("exited with {}", WEXITSTATUS(status))
                                                 : fmt::format("killed by signal {}", WTERMSIG(status));
-      if (g_stop) {
+      if (g_stop) {  // the child ends by the forwarded signal once it has kept its files
         fmt::print("fold {}: stopped ({} {}); continue it by running the same command again\n", it->fold,
-                   it->running, how);
+                   it->running,
+                   WIFSIGNALED(status) && (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM)
+                       ? std::string("interrupted")
+                       : how);
       } else {
         fmt::print(stderr, "error: fold {}: fer {} {}; see {}\n", it->fold, it->running, how, it->log);
         failed.push_back(it->fold);

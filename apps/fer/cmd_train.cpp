@@ -1,17 +1,16 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <csignal>
 #include <filesystem>
 
 #include "commands.hpp"
 #include "fer/config/config.hpp"
 #include "fer/train/trainer.hpp"
+#include "interrupt.hpp"
 
 namespace fer::app {
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
 }  // namespace
 
 Runner add_train(CLI::App& app) {
@@ -31,11 +30,10 @@ Runner add_train(CLI::App& app) {
     opts.stop = &g_stop;
     std::filesystem::create_directories(opts.run_dir);
     add_log_file((std::filesystem::path(opts.run_dir) / "train.log").string());
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    catch_stop_signals(g_stop);
     spdlog::info("run directory: {}", opts.run_dir);
     const auto s = train::train(cfg, opts);
-    if (s.interrupted) return 1;
+    if (s.interrupted) return 1;  // main() then ends the process by the signal
     spdlog::info("done: {} epochs{}; best.pt = epoch {} ({} {} {:.4f})", s.epochs_run,
                  s.early_stopped ? " (early stop)" : "", s.best_epoch, s.selection, s.metric, s.best_value);
     spdlog::info("evaluate it once on the test split: fer eval --run {}", opts.run_dir);

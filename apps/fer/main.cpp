@@ -1,5 +1,6 @@
 // fer: facial expression recognition toolkit. Parses the command line, runs one subcommand,
-// maps errors to exit codes (0 ok, 1 runtime failure, 2 bad usage or config).
+// maps errors to exit codes (0 ok, 1 runtime failure, 2 bad usage or config). A command stopped
+// by Ctrl-C or SIGTERM keeps its files and then ends by that signal (a shell sees 130 or 143).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "fer/core/error.hpp"
 #include "fer/core/version.hpp"
 #include "fer/train/runtime.hpp"
+#include "interrupt.hpp"
 
 int main(int argc, char** argv) {
   fer::tune_allocator();
@@ -38,7 +40,9 @@ int main(int argc, char** argv) {
   fer::app::setup_logging(quiet ? -1 : verbose);
   try {
     for (auto& [sub, run] : commands) {
-      if (sub->parsed()) return run();
+      if (!sub->parsed()) continue;
+      const int rc = run();
+      return fer::app::stop_signal() != 0 ? fer::app::exit_by_stop_signal() : rc;
     }
     return 2;
   } catch (const fer::Error& e) {

@@ -250,6 +250,18 @@ expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out 
 cut -d, -f1-7 "$T/run4/history.csv" >"$T/h4"
 cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
 check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
+# ---- Ctrl-C: the run ends its epoch early, keeps last.pt and train.log, ends by SIGINT (so a
+# calling script stops too) and --resume continues it ----
+interrupt_after "$T/run6/history.csv" 3 INT -- "$FER" train --config "$T/tiny.json" --out "$T/run6" \
+  --set train.epochs=500 --set train.scheduler=\"none\" --no-progress
+check "Ctrl-C: fer train ends by SIGINT (exit status 130, got $rc)" test "$rc" -eq 130
+check "Ctrl-C: train.log says what was kept and how to continue" \
+  grep -Eq "interrupted during epoch [0-9]+; .*last.pt keeps epoch [0-9]+; continue with --resume" "$T/run6/train.log"
+check "Ctrl-C: last.pt and best.pt kept" test -s "$T/run6/last.pt" -a -s "$T/run6/best.pt"
+done6=$(($(wc -l <"$T/run6/history.csv") - 1))
+expect_exit 0 "Ctrl-C: --resume continues the run" -- "$FER" train --config "$T/tiny.json" --out "$T/run6" --resume \
+  --set train.epochs=$((done6 + 1)) --set train.scheduler=\"none\" --no-progress
+check "the resumed run added the one missing epoch" test "$(($(wc -l <"$T/run6/history.csv") - 1))" -eq $((done6 + 1))
 expect_exit 2 "resume with a changed lr" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.lr=0.1 --set train.epochs=8 --set train.scheduler=\"none\"
 grep -q "/train/lr" "$T/err" && ok "resume mismatch names /train/lr" || bad "resume mismatch names /train/lr"
 

@@ -74,6 +74,16 @@ check "missing fold named" err_has "folds missing (no eval_test.json): 3"
 check "json says missing" $PY -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['folds_missing']!=[3])" "$K/kfold_report.json"
 mv "$T/e3.json" "$K/fold_3/eval_test.json"
 
+# ---- SIGTERM (a scheduler's stop): the running fold keeps last.pt, no other fold starts, and
+# fer kfold ends by the signal (exit status 143) ----
+interrupt_after "$T/kt/fold_1/history.csv" 2 TERM -- "$FER" kfold --config "$T/k.json" --folds 3 --out "$T/kt" \
+  --set train.epochs=500
+check "SIGTERM: fer kfold ends by it (exit status 143, got $rc)" test "$rc" -eq 143
+check "SIGTERM: the fold says it stopped" out_has "fold 1: stopped (train interrupted); continue it"
+check "SIGTERM: how to continue" err_has "interrupted: 0 of 3 folds done and kept in"
+check "SIGTERM: fold 1 kept last.pt" test -s "$T/kt/fold_1/last.pt"
+check "SIGTERM: no other fold started" test ! -e "$T/kt/fold_2" -a ! -e "$T/kt/fold_3"
+
 # ---- bad usage and foreign run dirs, before anything runs ----
 expect_exit 2 "fold index out of range" -- "$FER" kfold --config "$T/k.json" --folds 3 --fold 4 --out "$K"
 check "range message" err_has "--fold 4: out of range, expected 1..3"
@@ -115,6 +125,21 @@ text = open(sys.argv[2]).read()
 ok = 'host A: ' + json.load(open(sys.argv[1]))['host'] in text and 'host B: Other CPU, 2 cores, AVX512 kernels' in text
 sys.exit(not (ok and re.search(r'^\| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| A/B \|$', text, re.M)))" \
     "$R/clean/fold_1/run.json" "$R/reference.md"
+  # Ctrl-C stops the script: the clean run of fold 1 keeps last.pt and the seed-protocol run never starts.
+  interrupt_after "$T/ref_int/clean/fold_1/history.csv" 2 INT -- env -C "$SRC" FOLDS=1 FER="$FER" \
+    bash scripts/ck_plus_reference.sh "$T/ref_int" --set data.path="$CK" --set model.width=8 --set train.epochs=500
+  check "Ctrl-C: ck_plus_reference.sh ends by SIGINT (exit status 130, got $rc)" test "$rc" -eq 130
+  check "Ctrl-C: the script says how to continue" err_has "interrupted: run the same command again to continue"
+  check "Ctrl-C: the clean run of fold 1 kept last.pt" test -s "$T/ref_int/clean/fold_1/last.pt"
+  check "Ctrl-C: the seed-protocol run did not start" test ! -e "$T/ref_int/seed_protocol/fold_1"
+  # The same with the script started by `nohup ... &` from another script: it begins with SIGINT
+  # ignored, so its trap cannot fire, and only fer's exit status tells it to stop.
+  interrupt_after "$T/ref_ign/clean/fold_1/history.csv" 2 INT -- env -C "$SRC" FOLDS=1 FER="$FER" \
+    bash -c 'trap "" INT; exec bash scripts/ck_plus_reference.sh "$@"' - "$T/ref_ign" \
+    --set data.path="$CK" --set model.width=8 --set train.epochs=500
+  check "Ctrl-C, SIGINT ignored by the script: exit status 130 (got $rc)" test "$rc" -eq 130
+  check "Ctrl-C, SIGINT ignored by the script: the seed-protocol run did not start" \
+    test ! -e "$T/ref_ign/seed_protocol/fold_1" -a -s "$T/ref_ign/clean/fold_1/last.pt"
   expect_exit 2 "--fold is refused (FOLDS picks folds)" -- env -C "$SRC" FER="$FER" bash scripts/ck_plus_reference.sh "$R" --fold 2
 else
   echo "SKIP: ck_plus_reference.sh (no source dir or no $CK)"

@@ -21,3 +21,22 @@ err_has() { grep -q -- "$1" "$T/err"; }
 out_has() { grep -q -- "$1" "$T/out"; }
 # py_check NAME ARGS... <<'PYEOF' ... PYEOF: a Python check read from stdin, given ARGS
 py_check() { local name=$1; shift; if $PY - "$@"; then ok "$name"; else bad "$name"; fi; }
+# interrupt_after FILE LINES SIGNAL -- command...: runs the command in its own process group, as a
+# terminal runs a job, sends SIGNAL to the whole group (as Ctrl-C does) once FILE has LINES lines,
+# and waits. stdout in $T/out, stderr in $T/err, the exit status in $rc: 128 + the signal's number
+# when the command ended by the signal, as a shell reports it.
+interrupt_after() {
+  local file=$1 lines=$2 sig=$3; shift 4
+  set -m
+  "$@" >"$T/out" 2>"$T/err" &
+  local pid=$! tries=0
+  set +m
+  until [ -f "$file" ] && [ "$(wc -l <"$file")" -ge "$lines" ]; do
+    kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 3000 ] || break  # ended on its own, or 5 min
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  kill -s "$sig" -- "-$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+}
