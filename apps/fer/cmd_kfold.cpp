@@ -21,6 +21,7 @@
 
 #include "commands.hpp"
 #include "fer/config/config.hpp"
+#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/data/prepare.hpp"
@@ -128,8 +129,7 @@ int run_kfold(KfoldOptions& o) {
   if (f.seed >= 0) base.push_back("seed=" + std::to_string(f.seed));
   if (!f.device.empty()) base.push_back("device=\"" + f.device + "\"");
   base.insert(base.end(), f.sets.begin(), f.sets.end());
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = f.threads >= 0 ? f.threads : std::max(1, cores / o.jobs);
+  const int threads = f.threads >= 0 ? f.threads : std::max(1, cpu_count() / o.jobs);
   std::vector<std::string> child_sets = base;
   child_sets.push_back(fmt::format("threads={}", threads));
 

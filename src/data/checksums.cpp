@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "fer/core/cpu.hpp"
 #include "fer/core/sha256.hpp"
 
 namespace fer::data {
@@ -43,7 +44,7 @@ std::vector<FileChecksum> checksum_files(const std::vector<std::string>& files, 
       }
     }
   };
-  size_t n = threads > 0 ? static_cast<size_t>(threads) : std::max(1u, std::thread::hardware_concurrency());
+  auto n = static_cast<size_t>(threads_or_all(threads));
   n = std::min(n, files.size());
   if (n <= 1) {
     work();

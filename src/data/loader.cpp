@@ -4,6 +4,7 @@
 #include <numeric>
 #include <random>
 
+#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/rng.hpp"
 
@@ -26,8 +27,8 @@ BatchLoader::BatchLoader(const Dataset& ds, std::vector<size_t> indices, const a
   }
   ready_.resize(batches_.size());
   errors_.resize(batches_.size());
-  int workers = opts.workers > 0 ? opts.workers : static_cast<int>(std::thread::hardware_concurrency());
-  workers = std::max(1, std::min<int>(workers, static_cast<int>(batches_.size())));
+  const int workers =
+      std::max(1, std::min<int>(threads_or_all(opts.workers), static_cast<int>(batches_.size())));
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
 

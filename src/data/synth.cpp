@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/core/rng.hpp"
@@ -722,8 +723,7 @@ void write_png_atomic(const fs::path& file, const cv::Mat& img) {
 // Runs job(0..total-1) on `threads` workers (0 = all cores); rethrows the first error.
 template <typename Job>
 void run_jobs(int total, int threads, const Job& job) {
-  int workers = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  workers = std::clamp(workers, 1, std::max(1, total));
+  const int workers = std::clamp(threads_or_all(threads), 1, std::max(1, total));
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -904,8 +904,7 @@ int write_synthetic_dataset(const SynthOptions& opts) {
   }
 
   const int total = opts.classes * opts.per_class;
-  int workers = opts.threads > 0 ? opts.threads : static_cast<int>(std::thread::hardware_concurrency());
-  workers = std::clamp(workers, 1, total);
+  const int workers = std::clamp(threads_or_all(opts.threads), 1, total);
   std::atomic<int> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;

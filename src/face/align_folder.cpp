@@ -38,6 +38,7 @@
 #include <set>
 #include <thread>
 
+#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/core/version.hpp"
@@ -491,9 +492,8 @@ AlignSummary align_folder(const AlignFolderOptions& opts) {
 
   fs::create_directories(out);
   // Workers: the first pipeline is built here, so a missing model file is an error before any work.
-  const unsigned hw = std::max(1U, std::thread::hardware_concurrency());
   const size_t n_threads =
-      todo.empty() ? 0 : std::min(todo.size(), static_cast<size_t>(opts.threads > 0 ? opts.threads : hw));
+      todo.empty() ? 0 : std::min(todo.size(), static_cast<size_t>(threads_or_all(opts.threads)));
   std::unique_ptr<FacePipeline> first;
   if (!todo.empty()) first = std::make_unique<FacePipeline>(face, s.size);
   write_file_atomic(settings_file.string(), settings.dump(2) + "\n");

@@ -8,16 +8,15 @@
 #include <opencv2/core/version.hpp>
 #include <fstream>
 #include <regex>
-#include <thread>
 
+#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/face/face.hpp"
 
 namespace fer::train {
 
 int configure_threads(int threads) {
-  const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(n);
+  at::set_num_threads(threads_or_all(threads));
   return at::get_num_threads();
 }
 
@@ -62,7 +61,7 @@ std::string host_description() {
   const std::string config = at::show_config();
   std::smatch m;
   const std::string kernels = std::regex_search(config, m, cap_re) ? m[1].str() : std::string("unknown");
-  return fmt::format("{}, {} cores, {} kernels", cpu, std::max(1u, std::thread::hardware_concurrency()), kernels);
+  return fmt::format("{}, {} cores, {} kernels", cpu, cpu_count(), kernels);
 }
 
 }  // namespace fer::train
