@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests of `fer kfold` and `fer kfold report` through the binary on a tiny synthetic
 # dataset: 3 folds in 2 parallel jobs, the report files and numbers, resume (only a fold without
-# eval_test.json is redone), fold index out of range, a fold dir of another config, non-k-fold config.
-# With the source dir and ../shared/data: scripts/ck_plus_reference.sh on CK+ fold 1, narrow model, 1 epoch.
+# eval_test.json is redone), SIGTERM and resume, fold index out of range, a fold dir of another
+# config, non-k-fold config. With the source dir and ../shared/data: scripts/ck_plus_reference.sh
+# on CK+ fold 1, narrow model, 1 epoch, and stopped by Ctrl-C.
 # Usage: kfold_test.sh FER_BINARY [SOURCE_DIR SHARED_DATA_DIR]
 set -uo pipefail
 FER=$1
@@ -77,12 +78,19 @@ mv "$T/e3.json" "$K/fold_3/eval_test.json"
 # ---- SIGTERM (a scheduler's stop): the running fold keeps last.pt, no other fold starts, and
 # fer kfold ends by the signal (exit status 143) ----
 interrupt_after "$T/kt/fold_1/history.csv" 2 TERM -- "$FER" kfold --config "$T/k.json" --folds 3 --out "$T/kt" \
-  --set train.epochs=500
+  --set train.epochs=30
 check "SIGTERM: fer kfold ends by it (exit status 143, got $rc)" test "$rc" -eq 143
 check "SIGTERM: the fold says it stopped" out_has "fold 1: stopped (train interrupted); continue it"
 check "SIGTERM: how to continue" err_has "interrupted: 0 of 3 folds done and kept in"
 check "SIGTERM: fold 1 kept last.pt" test -s "$T/kt/fold_1/last.pt"
 check "SIGTERM: no other fold started" test ! -e "$T/kt/fold_2" -a ! -e "$T/kt/fold_3"
+expect_exit 0 "the same command again after SIGTERM" -- "$FER" kfold --config "$T/k.json" --folds 3 --out "$T/kt" \
+  --set train.epochs=30
+check "the interrupted fold 1 continued from last.pt" out_has "fold 1: training (resuming from last.pt)"
+check "fold 1 ran its 30 epochs, every fold is done" $PY -c "
+import json, sys
+d = sys.argv[1]
+sys.exit(sum(1 for _ in open(d + '/fold_1/history.csv')) != 31 or json.load(open(d + '/kfold.json'))['folds_done'] != [1, 2, 3])" "$T/kt"
 
 # ---- bad usage and foreign run dirs, before anything runs ----
 expect_exit 2 "fold index out of range" -- "$FER" kfold --config "$T/k.json" --folds 3 --fold 4 --out "$K"
