@@ -32,10 +32,6 @@ int exit_by_stop_signal() {
   spdlog::shutdown();  // flush train.log and the other file sinks: raise() runs no destructors
   std::fflush(nullptr);
   std::signal(sig, SIG_DFL);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  sigprocmask(SIG_UNBLOCK, &set, nullptr);
   std::raise(sig);
   return 128 + sig;
 }

@@ -904,48 +904,29 @@ int write_synthetic_dataset(const SynthOptions& opts) {
   }
 
   const int total = opts.classes * opts.per_class;
-  const int workers = std::clamp(threads_or_all(opts.threads), 1, total);
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
   const std::vector<int> png_params = {cv::IMWRITE_PNG_COMPRESSION, 3};
-
-  const auto work = [&]() {
-    for (int job = next++; job < total && !failed; job = next++) {
-      try {
-        const int cls = job / opts.per_class, i = job % opts.per_class;
-        const cv::Mat img = render_synthetic_face(
-            cls, opts.size,
-            derive_seed(opts.seed, Stream::kSynth, static_cast<uint64_t>(cls), static_cast<uint64_t>(i)),
-            opts.gray);
-        const fs::path file = root / names[cls] / fmt::format("{}_{:05d}.png", names[cls], i + 1);
-        const std::string tmp = file.string() + ".tmp.png";
-        bool ok = false;
-        try {
-          ok = cv::imwrite(tmp, img, png_params);
-        } catch (const cv::Exception& ex) {
-          throw IoError(fmt::format("{}: cannot write image: {}", tmp, ex.what()));
-        }
-        FER_CHECK(ok, IoError, "{}: cannot write image", tmp);
-        std::error_code rename_ec;
-        fs::rename(tmp, file, rename_ec);
-        if (rename_ec) {
-          fs::remove(tmp, rename_ec);
-          throw IoError(fmt::format("{}: cannot replace: {}", file.string(), rename_ec.message()));
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
+  run_jobs(total, opts.threads, [&](int job) {
+    const int cls = job / opts.per_class, i = job % opts.per_class;
+    const cv::Mat img = render_synthetic_face(
+        cls, opts.size,
+        derive_seed(opts.seed, Stream::kSynth, static_cast<uint64_t>(cls), static_cast<uint64_t>(i)),
+        opts.gray);
+    const fs::path file = root / names[cls] / fmt::format("{}_{:05d}.png", names[cls], i + 1);
+    const std::string tmp = file.string() + ".tmp.png";
+    bool ok = false;
+    try {
+      ok = cv::imwrite(tmp, img, png_params);
+    } catch (const cv::Exception& ex) {
+      throw IoError(fmt::format("{}: cannot write image: {}", tmp, ex.what()));
     }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+    FER_CHECK(ok, IoError, "{}: cannot write image", tmp);
+    std::error_code rename_ec;
+    fs::rename(tmp, file, rename_ec);
+    if (rename_ec) {
+      fs::remove(tmp, rename_ec);
+      throw IoError(fmt::format("{}: cannot replace: {}", file.string(), rename_ec.message()));
+    }
+  });
   return total;
 }
 
