@@ -545,6 +545,8 @@ class ObjectReader {
 const std::vector<std::string> kSchemes = {"ratio", "predefined", "ck_plus_folds", "stratified_kfold"};
 const std::vector<std::string> kNormalize = {"dataset", "imagenet", "minmax", "none", "custom"};
 const std::vector<std::string> kStems = {"auto", "3x3", "7x7"};
+const std::vector<std::string> kInits = {"model", "pytorch"};
+const std::vector<std::string> kPools = {"global", "avg4"};
 const std::vector<std::string> kDetectors = {"hog", "haar", "mmod", "none"};
 const std::vector<std::string> kAlign = {"eyes", "box"};
 const std::vector<std::string> kPairedFormats = {"paired_folder", "viri", "nvie"};
@@ -919,6 +921,8 @@ void read_attention(ObjectReader& r, ModelConfig& m) {
 void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
   r.read_string("name", m.name, /*non_empty=*/true);
   r.read_enum("stem", m.stem, kStems);
+  r.read_enum("init", m.init, kInits);
+  r.read_enum("pool", m.pool, kPools);
   read_attention(r, m);
   r.read_int("se_reduction", m.se_reduction, Bounds::at_least(1));
   r.read_number("dropout", m.dropout, Bounds::closed_open(0, 1));
@@ -1163,6 +1167,8 @@ Json build_json(const Config& c) {
   Json model = Json::object();
   model["name"] = m.name;
   model["stem"] = m.stem;
+  model["init"] = m.init;
+  model["pool"] = m.pool;
   model["attention"] = attention_name(m);
   model["se_reduction"] = m.se_reduction;
   model["dropout"] = m.dropout;

@@ -92,6 +92,7 @@ class ResNet18 : public Classifier {
 
  private:
   bool small_stem_ = true;
+  bool avg4_pool_ = false;  // model.pool "avg4": the seed's 4x4 / stride-4 average pool
   bool linear_head_ = true;
   int64_t feature_dim_ = 0;
   torch::nn::Conv2d conv1{nullptr};

@@ -47,7 +47,7 @@ int feature_side(int size, bool padded) {
 
 class CompactCnn : public Classifier {
  public:
-  CompactCnn(int channels, int size, int num_classes, double dropout) {
+  CompactCnn(int channels, int size, int num_classes, double dropout, bool model_init) {
     const bool padded = size >= kPaddedFrom;
     const int64_t p3 = padded ? 1 : 0, p5 = padded ? 2 : 0;
     nn::Sequential f;
@@ -68,6 +68,7 @@ class CompactCnn : public Classifier {
         register_module("classifier", nn::Sequential(nn::Linear(kChannels * side * side, kFc1), nn::ReLU(),
                                                      nn::Dropout(dropout), nn::Linear(kFc1, kFc2), nn::ReLU(),
                                                      nn::Dropout(dropout), nn::Linear(kFc2, num_classes)));
+    if (!model_init) return;  // model.init "pytorch": each layer's default
     for (auto& m : modules(/*include_self=*/false)) {
       if (auto* c = m->as<nn::Conv2d>()) {
         nn::init::xavier_uniform_(c->weight);
@@ -104,7 +105,7 @@ std::shared_ptr<Classifier> make_compact_cnn(const config::ModelConfig& cfg, con
             "/model/name: compact_cnn needs an input of at least {0}x{0} px (two unpadded 3x3 + 5x5 "
             "convolution blocks with 2x2 max-pools), got {1}x{1} (preprocess.size, or augment.crop when set)",
             kMinUnpadded, in.size);
-  return std::make_shared<CompactCnn>(in.channels, in.size, in.num_classes, cfg.dropout);
+  return std::make_shared<CompactCnn>(in.channels, in.size, in.num_classes, cfg.dropout, cfg.init == "model");
 }
 
 }  // namespace fer::models::detail

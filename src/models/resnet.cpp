@@ -84,6 +84,21 @@ nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int
   return s;
 }
 
+namespace {
+/// torchvision's ResNet initialisation: Kaiming normal (fan_out, ReLU) convolutions, batch norm
+/// weight 1 and bias 0.
+void init_torchvision_resnet(torch::nn::Module& net) {
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    if (auto* c = m->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    } else if (auto* b = m->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(b->weight);
+      nn::init::zeros_(b->bias);
+    }
+  }
+}
+}  // namespace
+
 ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int num_classes) {
   const int64_t w = cfg.width;
   std::string stem = cfg.stem;
@@ -118,22 +133,29 @@ ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int n
       head = register_module("head", make_paper_head(cfg.head, feature_dim_, num_classes));
     }
   }
-  // torchvision's initialisation: Kaiming normal (fan_out) for convs, BN weight 1 bias 0.
-  for (auto& m : modules(/*include_self=*/false)) {
-    if (auto* c = m->as<nn::Conv2d>()) {
-      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* b = m->as<nn::BatchNorm2d>()) {
-      nn::init::ones_(b->weight);
-      nn::init::zeros_(b->bias);
-    }
+  avg4_pool_ = cfg.pool == "avg4";
+  if (avg4_pool_) {
+    // The 3x3 / 7x7 stems and three stride-2 stages give a final map of ceil(size / 8) or
+    // ceil(size / 32) pixels; the 4x4 window must fit once and only once.
+    int side = small_stem_ ? size : (size + 1) / 2;
+    side = small_stem_ ? side : (side + 1) / 2;  // the 7x7 stem's max-pool
+    for (int i = 0; i < 3; ++i) side = (side + 1) / 2;
+    FER_CHECK(side >= 4 && side <= 7, ConfigError,
+              "/model/pool: \"avg4\" (the seed's 4x4 average pool) needs a final feature map of 4 to 7 px, "
+              "but {} px inputs with the {} stem give {} px; use pool \"global\" or inputs of 25 to 56 px "
+              "(3x3 stem)",
+              size, stem, side);
   }
+  // "model": torchvision's initialisation, Kaiming normal (fan_out) for convs, BN weight 1 bias 0.
+  // "pytorch": keep each layer's own default (the seed code's ResNet does no initialisation).
+  if (cfg.init == "model") init_torchvision_resnet(*this);
 }
 
 torch::Tensor ResNet18::features(torch::Tensor x) {
   x = torch::relu(bn1->forward(conv1->forward(x)));
   if (!small_stem_) x = torch::max_pool2d(x, 3, 2, 1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-  x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+  x = avg4_pool_ ? torch::avg_pool2d(x, 4).flatten(1) : torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   if (gate) x = gate->forward(x);
   return x;
 }
@@ -165,6 +187,9 @@ void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& i
       !cfg.se && !cfg.cbam, ConfigError,
       "/model/attention: {} has no residual blocks for {} attention (SE and CBAM apply to ResNet-18 models)",
       cfg.name, cfg.se ? "squeeze-and-excitation" : "CBAM");
+  FER_CHECK(cfg.pool == defaults.pool, ConfigError,
+            "/model/pool: {} has its own pooling; pool \"{}\" applies to ResNet-18 models only", cfg.name,
+            cfg.pool);
   FER_CHECK(cfg.width == defaults.width, ConfigError,
             "/model/width: {} has fixed layer widths; remove the key (width {} applies to ResNet-18 only)",
             cfg.name, cfg.width);

@@ -34,7 +34,7 @@ constexpr int kMinSize = 32;
 
 class Vgg19 : public Classifier {
  public:
-  Vgg19(int channels, int num_classes, double dropout) : dropout_(dropout) {
+  Vgg19(int channels, int num_classes, double dropout, bool model_init) : dropout_(dropout) {
     nn::Sequential f;
     int64_t in = channels;
     for (int v : kVgg19) {
@@ -49,8 +49,10 @@ class Vgg19 : public Classifier {
     }
     features = register_module("features", f);
     classifier = register_module("classifier", nn::Linear(in, num_classes));
-    // torchvision's VGG initialisation: Kaiming normal (fan_out) convs with zero bias, BN weight
-    // 1 bias 0, Linear N(0, 0.01) with zero bias.
+    // model.init "model": torchvision's VGG initialisation, Kaiming normal (fan_out) convs with
+    // zero bias, BN weight 1 bias 0, Linear N(0, 0.01) with zero bias. "pytorch": each layer's
+    // default, as the seed code's VGG.
+    if (!model_init) return;
     for (auto& m : modules(/*include_self=*/false)) {
       if (auto* c = m->as<nn::Conv2d>()) {
         nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
@@ -94,7 +96,7 @@ std::shared_ptr<Classifier> make_vgg19(const config::ModelConfig& cfg, const Inp
             kMinSize, in.size);
   // model.dropout is used as given (the seed's 0.5 is set in the vgg19 configs), so the frozen
   // config always states the dropout that ran.
-  return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout);
+  return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout, cfg.init == "model");
 }
 
 }  // namespace fer::models::detail

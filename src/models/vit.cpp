@@ -183,6 +183,9 @@ std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const Input
             "/model/width: {} takes its width from model.vit_dim; remove the key (width {} applies "
             "to ResNet-18 only)",
             cfg.name, cfg.width);
+  FER_CHECK(cfg.init == defaults.init, ConfigError,
+            "/model/init: {} has only its torchvision initialisation (init \"{}\"); remove the key", cfg.name,
+            defaults.init);
   check_single_image_model(cfg, in);
   FER_CHECK(cfg.vit_patch >= 1 && cfg.vit_dim >= 1 && cfg.vit_depth >= 1 && cfg.vit_heads >= 1 &&
                 cfg.vit_mlp_dim >= 1,

@@ -31,6 +31,8 @@ for v in visible infrared fused; do
 {
   "name": "pp_$v",
   "seed": 3,
+  "threads": 2,
+  "deterministic": true,
   "data": {
     "format": "paired_folder",
     "path": "$T/pairs",
@@ -51,20 +53,32 @@ cp "$T/out" "$T/study.out"
 grep -q "streams initialised" "$T/study.out" && ok "table names the initialised streams" || bad "table names the initialised streams"
 check "comparison.md written" test -s "$STUDY/comparison.md"
 check "comparison.json written" test -s "$STUDY/comparison.json"
-py_check "one split, single streams near their 50% ceiling, every fusion model far above both" \
-  "$STUDY/comparison.csv" <<'PYEOF'
-import csv, sys
-rows = {r["run"]: r for r in csv.DictReader(open(sys.argv[1]))}
-assert set(rows) == {"visible", "infrared", "feature", "early", "late", "feature_init"}, rows.keys()
-assert all(r["same_split"] == "yes" and r["ids_differing"] == "0" for r in rows.values()), rows
-assert all(r["selected_on"] == "val" for r in rows.values())
-acc = {k: float(r["accuracy"]) for k, r in rows.items()}
-print(acc)
-# Either modality alone can tell 2 of the 4 classes apart: at most 50% plus test-set noise.
-assert acc["visible"] <= 0.62 and acc["infrared"] <= 0.62, acc
-best_single = max(acc["visible"], acc["infrared"])
+# The same study with two more seeds (split, initialisation and shuffle all change): one seed's
+# feature-fusion run can land anywhere from 0.6 to 0.93 on these 120 test pairs, so the claim
+# is checked on the mean over three seeds, not on one run.
+for s in 7 11; do
+  expect_exit 0 "modality study, seed $s" -- env FER="$FER" bash "$SRC/scripts/modality_study.sh" "$T/pp" \
+    --out "$T/study_s$s" --variants "visible infrared feature early late feature_init" --set seed=$s
+done
+py_check "three seeds: single streams near their 50% ceiling, every fusion model far above both (means)" \
+  "$STUDY/comparison.csv" "$T/study_s7/comparison.csv" "$T/study_s11/comparison.csv" <<'PYEOF'
+import csv, statistics, sys
+acc = {}
+for path in sys.argv[1:]:
+    rows = {r["run"]: r for r in csv.DictReader(open(path))}
+    assert set(rows) == {"visible", "infrared", "feature", "early", "late", "feature_init"}, (path, rows.keys())
+    assert all(r["same_split"] == "yes" and r["ids_differing"] == "0" for r in rows.values()), (path, rows)
+    assert all(r["selected_on"] == "val" for r in rows.values()), path
+    for k, r in rows.items():
+        acc.setdefault(k, []).append(float(r["accuracy"]))
+mean = {k: statistics.mean(v) for k, v in acc.items()}
+print({k: (round(mean[k], 3), [round(a, 3) for a in v]) for k, v in acc.items()})
+# Either modality alone can tell 2 of the 4 classes apart: at most 50% plus test-set noise
+# (the mean of three 120-pair test sets: about 2.6 points of standard error).
+assert mean["visible"] <= 0.58 and mean["infrared"] <= 0.58, mean
+best_single = max(mean["visible"], mean["infrared"])
 for k in ("feature", "early", "late", "feature_init"):
-    assert acc[k] >= 0.65 and acc[k] >= best_single + 0.15, (k, acc)
+    assert mean[k] >= 0.65 and mean[k] >= best_single + 0.15, (k, mean)
 PYEOF
 py_check "feature_init run records the checkpoints its streams came from" "$STUDY/feature_init/run.json" <<'PYEOF'
 import json, sys

@@ -59,7 +59,8 @@ const char* kFull = R"({
   "augment": {"crop": 56, "hflip": 0.5, "vflip": 0.1, "rotation": 15, "zoom": 0.2, "shear": 5,
               "translate": 0.1, "perspective": 0.05, "brightness": 0.2, "contrast": 0.3,
               "gaussian_noise": 3, "salt_pepper": 0.01},
-  "model": {"name": "resnet18", "stem": "7x7", "se": true, "se_reduction": 8, "dropout": 0.3, "width": 32},
+  "model": {"name": "resnet18", "stem": "7x7", "init": "pytorch", "pool": "avg4", "se": true, "se_reduction": 8,
+            "dropout": 0.3, "width": 32},
   "train": {"epochs": 20, "batch_size": 16, "optimizer": "adamw", "lr": 0.0003, "momentum": 0.8,
             "nesterov": true, "weight_decay": 0.01, "beta1": 0.8, "beta2": 0.99, "scheduler": "plateau",
             "warmup_epochs": 2, "step_size": 4, "gamma": 0.5, "plateau_patience": 5, "plateau_factor": 0.3,
@@ -109,6 +110,8 @@ TEST(Config, FullConfigFillsEveryField) {
   EXPECT_DOUBLE_EQ(c.augment.salt_pepper, 0.01);
   EXPECT_DOUBLE_EQ(c.augment.gaussian_noise, 3.0);
   EXPECT_EQ(c.model.stem, "7x7");
+  EXPECT_EQ(c.model.init, "pytorch");
+  EXPECT_EQ(c.model.pool, "avg4");
   EXPECT_TRUE(c.model.se);
   EXPECT_EQ(c.model.se_reduction, 8);
   EXPECT_EQ(c.model.width, 32);
@@ -317,6 +320,11 @@ TEST(Config, EnumsListTheAllowedValues) {
   EXPECT_EQ(error_of(R"({"data": {"path": "x"},
   "device": "gpu"})"),
             "t.json:2: /device: expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\", got \"gpu\"");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"},
+  "model": {"init": "kaiming"}})"),
+            "t.json:2: /model/init: expected one of \"model\", \"pytorch\", got \"kaiming\"");
+  EXPECT_EQ(error_of(R"({"data": {"path": "x"}, "model": {"pool": "avg"}})"),
+            "t.json:1: /model/pool: expected one of \"global\", \"avg4\", got \"avg\" (did you mean \"avg4\"?)");
   EXPECT_TRUE(starts_with(error_of(R"({"data": {"path": "x"},
   "name": "my run"})"),
                           "t.json:2: /name: expected a run name of letters, digits"));

@@ -115,6 +115,15 @@ struct AugmentConfig {
 struct ModelConfig {
   std::string name = "resnet18";  ///< model registry name (fer list models)
   std::string stem = "auto";      ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
+  /// Weight initialisation: "model" = the model's published scheme (torchvision's Kaiming-normal
+  /// fan-out convolutions for resnet18 / vgg19, Xavier for compact_cnn); "pytorch" = every layer
+  /// keeps its own PyTorch default (Kaiming-uniform, a = sqrt(5)), as the seed code's models do.
+  /// For a 3x3 convolution the "pytorch" weights have about 0.4x the standard deviation.
+  std::string init = "model";
+  /// ResNet-18 pooling before the head: "global" = average over the whole final map; "avg4" =
+  /// the seed code's F.avg_pool2d(out, 4), a 4x4 window with stride 4, which on the 6x6 map of
+  /// a 44 px crop reads only the top-left 4x4 (the final map must be 4..7 px: inputs of 25..56 px).
+  std::string pool = "global";
   // Attention variants of the ResNet-18 family, set together by model.attention ("none", "se",
   // "cbam", "gate", "se+gate", "cbam+gate"); "se" and "feature_gate" are also read as keys of
   // their own (the older spelling), and the config written back has "attention" only.
