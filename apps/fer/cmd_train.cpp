@@ -18,11 +18,17 @@ Runner add_train(CLI::App& app) {
   auto flags = std::make_shared<CommonRunFlags>();
   auto resume = std::make_shared<bool>(false);
   auto no_progress = std::make_shared<bool>(false);
+  auto budget = std::make_shared<double>(-1);
   flags->add_to(sub, /*need_config=*/true);
+  sub->add_option("--budget-minutes", *budget,
+                  "Time budget: fit the schedule's epochs to this many minutes of training (train.budget_minutes)")
+      ->check(CLI::Range(0.0, 525600.0));
   sub->add_flag("--resume", *resume, "Continue the run in --out from its last.pt");
   sub->add_flag("--no-progress", *no_progress, "No progress bar");
-  return [flags, resume, no_progress]() {
-    const config::Config cfg = config::load_config(flags->config, flags->overrides());
+  return [flags, resume, no_progress, budget]() {
+    auto overrides = flags->overrides();
+    if (*budget >= 0) overrides.push_back(fmt::format("train.budget_minutes={}", *budget));
+    const config::Config cfg = config::load_config(flags->config, overrides);
     train::RunOptions opts;
     opts.run_dir = flags->out.empty() ? (std::filesystem::path("runs") / cfg.name).string() : flags->out;
     opts.resume = *resume;
@@ -36,6 +42,11 @@ Runner add_train(CLI::App& app) {
     if (s.interrupted) return 1;  // main() then ends the process by the signal
     spdlog::info("done: {} epochs{}; best.pt = epoch {} ({} {} {:.4f})", s.epochs_run,
                  s.early_stopped ? " (early stop)" : "", s.best_epoch, s.selection, s.metric, s.best_value);
+    if (s.budget_minutes > 0) {
+      spdlog::info("time budget {:g} min: {:.1f} min used, {} of {} fitted epochs{}", s.budget_minutes,
+                   s.budget_used_s / 60, s.epochs_run, s.budget_epochs,
+                   s.budget_stopped ? " (stopped: the next epoch would have ended past the budget)" : "");
+    }
     spdlog::info("evaluate it once on the test split: fer eval --run {}", opts.run_dir);
     return 0;
   };

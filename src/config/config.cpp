@@ -1002,6 +1002,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   r.read_number("grad_clip_value", t.grad_clip_value, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
+  r.read_number("budget_minutes", t.budget_minutes, Bounds::closed(0, 525600));  // up to a year
   // The rank regularisation applies to the importance weights: without them only the defaults
   // (which the written config carries) are accepted, as for the vit_* keys.
   const TrainConfig defaults;
@@ -1221,6 +1222,7 @@ Json build_json(const Config& c) {
   train["grad_clip_value"] = t.grad_clip_value;
   train["select_metric"] = t.select_metric;
   train["early_stopping"] = t.early_stopping;
+  train["budget_minutes"] = t.budget_minutes;
   j["train"] = train;
 
   Json eval = Json::object();

@@ -293,6 +293,10 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   double plateau_scale = 1.0, plateau_best = best_value;
   int plateau_bad = 0;
   std::vector<eval::EpochRecord> history;
+  // The epochs the schedule spans: train.epochs, or with a time budget the number fitted to it.
+  int horizon = cfg.train.epochs;
+  bool horizon_fitted = false;
+  double budget_used = 0;  // wall seconds of the epoch loop so far (budget runs)
   if (opts.resume) {
     auto meta = load_checkpoint(last_pt.string(), *model, optimizer.get(), /*restore_rng=*/true);
     const auto& st = meta.at("train_state");
@@ -306,6 +310,11 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     plateau_best = number("plateau_best");
     plateau_bad = st.at("plateau_bad");
     history = history_from_json(meta.at("history"));
+    if (cfg.train.budget_minutes > 0 && st.contains("horizon")) {
+      horizon = std::min(st.at("horizon").get<int>(), cfg.train.epochs);
+      horizon_fitted = st.at("horizon_fitted");
+      budget_used = st.at("budget_used_s");
+    }
     spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", run.string(), start_epoch, metric,
                  best_value, best_epoch);
   }
@@ -323,7 +332,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         {"train_state",
          {{"epoch", epochs_done}, {"best_value", best_value}, {"best_epoch", best_epoch},
           {"bad_epochs", bad_epochs}, {"plateau_scale", plateau_scale}, {"plateau_best", plateau_best},
-          {"plateau_bad", plateau_bad}}}};
+          {"plateau_bad", plateau_bad}, {"horizon", horizon}, {"horizon_fitted", horizon_fitted},
+          {"budget_used_s", budget_used}}}};
   };
 
   const auto& tc = cfg.train;
@@ -331,9 +341,17 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   auto ce_options = F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing);
   if (class_weights.defined()) ce_options.weight(class_weights);
 
-  for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
+  const double budget_s = tc.budget_minutes * 60.0;
+  if (budget_s > 0) {
+    spdlog::info("time budget: {:g} min of training; the schedule's epochs are fitted to it after the first "
+                 "epochs are timed (at most train.epochs = {})",
+                 tc.budget_minutes, tc.epochs);
+  }
+  for (int epoch = start_epoch; epoch < horizon; ++epoch) {
     const auto t0 = Clock::now();
-    const double lr = config::scheduled_lr(tc, epoch, plateau_scale);
+    config::TrainConfig schedule = tc;  // the schedule spans the horizon
+    schedule.epochs = horizon;
+    const double lr = config::scheduled_lr(schedule, epoch, plateau_scale);
     set_lr(*optimizer, lr);
     model->train();
     data::LoaderOptions lo;
@@ -347,7 +365,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     // A last batch of one sample breaks batch norm; drop it (it is reshuffled next epoch).
     lo.drop_last = split.train.size() % static_cast<size_t>(tc.batch_size) == 1;
     data::BatchLoader loader(ds, split.train, pipeline, lo);
-    ProgressBar bar(opts.progress, epoch + 1, tc.epochs, loader.size());
+    ProgressBar bar(opts.progress, epoch + 1, horizon, loader.size());
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     size_t done = 0;
@@ -426,16 +444,39 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     rec.seconds = seconds_since(t0);
     history.push_back(rec);
 
+    bool budget_stop = false;
+    if (budget_s > 0) {
+      // Epoch 1 runs cold (allocations, caches); epoch 2 is the first steady one. Fit on each,
+      // then keep the horizon: a schedule that keeps moving is not a schedule.
+      const double epoch_s = seconds_since(t0);
+      const double used = budget_used + epoch_s;
+      if (!horizon_fitted) {
+        const int fit = epoch + 1 + static_cast<int>(std::floor(std::max(0.0, budget_s - used) / epoch_s));
+        horizon = std::clamp(fit, epoch + 1, tc.epochs);
+        horizon_fitted = epoch + 1 >= 2;
+        spdlog::info("time budget: epoch {} took {:.1f}s, {:.0f}s of {:.0f}s used: the schedule spans {} epochs{}",
+                     epoch + 1, epoch_s, used, budget_s, horizon, horizon_fitted ? "" : " (refitted after epoch 2)");
+      } else if (epoch + 1 < horizon && used + epoch_s > budget_s + 0.5 * epoch_s) {
+        budget_stop = true;  // the next epoch would end more than half an epoch past the budget
+      }
+    }
+    budget_used += seconds_since(t0);
     save_checkpoint(last_pt.string(), *model, optimizer.get(), make_meta(epoch + 1));
     if (improved) copy_atomic(last_pt, best_pt);
     write_file_atomic((run / "history.csv").string(), eval::history_csv(history));
     eval::plot_curves_png((run / "curves.png").string(), history, cfg.name);
     spdlog::info("epoch {:>3}/{} lr {:.2e} | train loss {:.4f} acc {:6.2f}% | {} loss {:.4f} acc {:6.2f}% "
                  "F1 {:.4f} | {:.1f}s, {:.0f} img/s{}",
-                 epoch + 1, tc.epochs, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
+                 epoch + 1, horizon, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
                  100 * m.accuracy, m.macro_f1, rec.seconds, seen / std::max(train_seconds, 1e-9),
                  improved ? "  *best" : "");
     summary.epochs_run = epoch + 1;
+    if (budget_stop) {
+      summary.budget_stopped = true;
+      spdlog::warn("time budget: stopping after epoch {} of {}: the next epoch would end past the {:g} min budget",
+                   epoch + 1, horizon, tc.budget_minutes);
+      break;
+    }
     if (tc.early_stopping > 0 && bad_epochs >= tc.early_stopping) {
       summary.early_stopped = true;
       spdlog::info("early stopping: no {} improvement for {} epochs", metric, bad_epochs);
@@ -445,6 +486,22 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   if (summary.epochs_run == 0) summary.epochs_run = start_epoch;
   summary.best_epoch = best_epoch;
   summary.best_value = best_value;
+  if (budget_s > 0) {
+    summary.budget_minutes = tc.budget_minutes;
+    summary.budget_epochs = horizon;
+    summary.budget_used_s = budget_used;
+    record["budget"] = {{"minutes", tc.budget_minutes},
+                        {"fitted_epochs", horizon},
+                        {"epochs_run", summary.epochs_run},
+                        {"seconds_used", budget_used},
+                        {"stopped_by", summary.interrupted     ? "interrupted"
+                                       : summary.budget_stopped ? "budget (the next epoch would end past it)"
+                                       : summary.early_stopped  ? "early stopping"
+                                                                : "schedule end"},
+                        {"best_epoch", best_epoch},
+                        {"best_" + metric, best_value}};
+    write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
+  }
   return summary;
 }
 

@@ -250,6 +250,32 @@ expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out 
 cut -d, -f1-7 "$T/run4/history.csv" >"$T/h4"
 cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
 check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
+# ---- time budget: the schedule's epochs are fitted to the budget, run.json records it ----
+expect_exit 0 "train with a 0.15 min budget" -- "$FER" train --config "$T/tiny.json" --out "$T/budget" \
+  --set train.epochs=500 --budget-minutes 0.15 --no-progress
+check "budget: run.json records the budget, the fitted epochs and what was achieved" $PY - "$T/budget" <<'PYEOF'
+import csv, json, math, sys
+d = sys.argv[1]
+b = json.load(open(d + "/run.json"))["budget"]
+rows = list(csv.DictReader(open(d + "/history.csv")))
+print(b)
+assert b["minutes"] == 0.15 and 3 <= b["fitted_epochs"] < 500, b
+assert b["epochs_run"] == len(rows) and b["best_epoch"] >= 1 and 0 < b["best_accuracy"] <= 1, b
+longest = max(float(r["seconds"]) for r in rows)
+if b["stopped_by"] == "schedule end":
+    assert b["epochs_run"] == b["fitted_epochs"], b
+    # the cosine schedule ran to its end: the last epoch's rate is lr * (1 + cos(pi (E-1)/E)) / 2
+    E = b["fitted_epochs"]
+    assert math.isclose(float(rows[-1]["lr"]), 0.002 * 0.5 * (1 + math.cos(math.pi * (E - 1) / E)), rel_tol=1e-3), rows[-1]
+else:
+    assert b["stopped_by"].startswith("budget") and b["epochs_run"] < b["fitted_epochs"], b
+# the loop keeps to the budget within about one epoch (it fits on timed epochs, then guards)
+assert b["seconds_used"] <= 0.15 * 60 + 2 * longest, (b, longest)
+PYEOF
+expect_exit 2 "negative budget refused" -- "$FER" train --config "$T/tiny.json" --out "$T/budget_bad" --budget-minutes -1
+expect_exit 2 "budget key out of range refused" -- "$FER" train --config "$T/tiny.json" --out "$T/budget_bad" \
+  --set train.budget_minutes=-2
+grep -q "/train/budget_minutes" "$T/err" && ok "budget error names the key" || bad "budget error names the key"
 # ---- Ctrl-C: the run ends its epoch early, keeps last.pt and train.log, ends by SIGINT (so a
 # calling script stops too) and --resume continues it ----
 interrupt_after "$T/run6/history.csv" 3 INT -- "$FER" train --config "$T/tiny.json" --out "$T/run6" \

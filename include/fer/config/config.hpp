@@ -187,6 +187,11 @@ struct TrainConfig {
   double grad_clip_value = 0.0;      ///< clamp every gradient element to [-v, v]; 0 = off
   std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
   int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
+  /// Time budget in minutes of training (the epoch loop: training, validation, checkpoints);
+  /// 0 = off. The trainer times its first epochs and fits the number of epochs the schedule
+  /// spans to the budget (train.epochs is then the most it may fit), so a cosine or step
+  /// schedule ends when the budget does; it stops early if an epoch would end past the budget.
+  double budget_minutes = 0;
 };
 
 /// Evaluation options.

@@ -25,6 +25,11 @@ struct TrainSummary {
   std::string selection;      ///< the split that chose the checkpoint ("val" or "test")
   bool early_stopped = false;
   bool interrupted = false;
+  // train.budget_minutes > 0 only:
+  double budget_minutes = 0;  ///< the budget
+  int budget_epochs = 0;      ///< the epochs the schedule was fitted to span
+  double budget_used_s = 0;   ///< seconds the epoch loop took, resumed parts included
+  bool budget_stopped = false;  ///< stopped before budget_epochs: the next epoch would end past the budget
 };
 
 /// Trains as configured. Throws ConfigError for an invalid config or a run directory that
