@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev
   libgtest-dev
   python3-torch python3-torchvision python3-h5py  # /usr/bin/python3: parity test, reference bench
+  python3-matplotlib                         # scripts/seed_parity.sh: the parity plot
 )
 
 missing=()

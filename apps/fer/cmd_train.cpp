@@ -47,7 +47,12 @@ Runner add_train(CLI::App& app) {
                    s.budget_used_s / 60, s.epochs_run, s.budget_epochs,
                    s.budget_stopped ? " (stopped: the next epoch would have ended past the budget)" : "");
     }
-    spdlog::info("evaluate it once on the test split: fer eval --run {}", opts.run_dir);
+    if (s.has_test) {
+      spdlog::info("evaluate it once on the test split: fer eval --run {}", opts.run_dir);
+    } else {
+      spdlog::info("this data has no test split; score the run on one: fer eval --run {} --data OTHER.json --split all",
+                   opts.run_dir);
+    }
     return 0;
   };
 }

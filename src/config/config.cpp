@@ -657,7 +657,7 @@ void read_split(ObjectReader r, SplitConfig& s) {
   r.read_enum("order", s.order, {"random", "file"});
   r.read_string("train", s.train, /*non_empty=*/true);
   r.read_string("val", s.val);  // "" = carve val from train
-  r.read_string("test", s.test, /*non_empty=*/true);
+  r.read_string("test", s.test);  // "" = no test split in this data (FER2013 without PrivateTest: scored with fer eval --data)
   r.read_int("folds", s.folds, Bounds::at_least(2));
   if (const json* v = r.get("fold")) {  // the default fold 1 is always <= folds
     s.fold = as_int(loc, r.at("fold"), *v, Bounds::closed(1, s.folds), " (1 <= fold <= folds)");

@@ -160,7 +160,11 @@ EvalResult evaluate_run(const EvalRequest& req) {
     const std::string split_path = (run / "split.json").string();
     data::Split split = data::split_from_json(nlohmann::json::parse(read_file(split_path)), ds, split_path);
     idx = r.split == "train" ? split.train : r.split == "val" ? split.val : split.test;
-    FER_CHECK(!idx.empty(), DataError, "{}: the {} split is empty", split_path, r.split);
+    FER_CHECK(!idx.empty(), DataError, "{}: the {} split is empty{}", split_path, r.split,
+              r.split == "test" ? fmt::format(" (its data has no test part, data.split.test \"\"); score the run on a "
+                                              "dataset that has one: fer eval --run {} --data OTHER.json --split all",
+                                              run.string())
+                                : std::string());
     r.tag = r.split;
   } else {
     const config::Config other = config::load_config(req.data, req.overrides);

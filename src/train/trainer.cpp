@@ -287,6 +287,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   TrainSummary summary;
   summary.metric = metric;
   summary.selection = split.selection;
+  summary.has_test = !split.test.empty();
   int start_epoch = 0;
   double best_value = metric == "loss" ? INFINITY : -INFINITY;
   int best_epoch = 0, bad_epochs = 0;

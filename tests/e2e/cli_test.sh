@@ -276,6 +276,37 @@ expect_exit 2 "negative budget refused" -- "$FER" train --config "$T/tiny.json" 
 expect_exit 2 "budget key out of range refused" -- "$FER" train --config "$T/tiny.json" --out "$T/budget_bad" \
   --set train.budget_minutes=-2
 grep -q "/train/budget_minutes" "$T/err" && ok "budget error names the key" || bad "budget error names the key"
+# ---- FER2013 without PrivateTest: train on Training, choose on PublicTest, score elsewhere ----
+# Small files in the seed's data.h5 layout, one with Training + PublicTest (as ../shared has it),
+# one with only PrivateTest (as whoever scores the held-out split has it).
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then  # Debian's python3-h5py (install_deps.sh)
+  /usr/bin/python3 - "$T" <<'PYEOF'
+import h5py, numpy as np, sys
+rng = np.random.default_rng(1)
+def part(f, usage, n):
+    f.create_dataset(usage + "_pixel", data=rng.integers(0, 256, (n, 48, 48), dtype=np.uint8))
+    f.create_dataset(usage + "_label", data=np.arange(n, dtype=np.int64) % 7)
+with h5py.File(sys.argv[1] + "/f13_train.h5", "w") as f:
+    part(f, "Training", 70)
+    part(f, "PublicTest", 21)
+with h5py.File(sys.argv[1] + "/f13_private.h5", "w") as f:
+    part(f, "PrivateTest", 14)
+PYEOF
+  printf '{"data": {"format": "fer2013_h5", "path": "%s"}}\n' "$T/f13_private.h5" >"$T/f13_private.json"
+  expect_exit 0 "configs/fer2013_budget15.json trains on a Training + PublicTest h5" -- "$FER" train \
+    --config "$SRC/configs/fer2013_budget15.json" --set data.path="$T/f13_train.h5" --set model.width=4 \
+    --set train.budget_minutes=0 --set train.epochs=2 --out "$T/f13" --no-progress
+  grep -q "no test split" "$T/f13/train.log" && ok "train says there is no test split and how to score" \
+    || bad "train says there is no test split and how to score"
+  expect_exit 1 "fer eval of its (absent) test split" -- "$FER" eval --run "$T/f13"
+  err_has "--data OTHER.json --split all" && ok "the message says how to score it" || bad "the message says how to score it"
+  expect_exit 0 "fer eval --data on a PrivateTest-only h5 --split all" -- "$FER" eval --run "$T/f13" \
+    --data "$T/f13_private.json" --split all
+  check "scored all 14 PrivateTest faces" test "$(json "$T/f13/eval_f13_private_all.json" 'd["total"]')" = 14
+else
+  echo "SKIP: /usr/bin/python3 has no h5py: FER2013 h5 checks skipped"
+fi
+
 # ---- Ctrl-C: the run ends its epoch early, keeps last.pt and train.log, ends by SIGINT (so a
 # calling script stops too) and --resume continues it ----
 interrupt_after "$T/run6/history.csv" 3 INT -- "$FER" train --config "$T/tiny.json" --out "$T/run6" \

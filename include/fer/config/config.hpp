@@ -22,7 +22,7 @@ struct SplitConfig {
   std::string order = "random";
   std::string train = "Training";                  ///< "predefined": usage name of the train split
   std::string val = "PublicTest";                  ///< "predefined": usage of val ("" = carve from train)
-  std::string test = "PrivateTest";                ///< "predefined": usage of test
+  std::string test = "PrivateTest";                ///< "predefined": usage of test ("" = none in this data)
   /// k-fold schemes: number of folds (stratified_kfold: at most the smallest class, or with
   /// data.subject_pattern the number of subjects: folds are then subject-grouped)
   int folds = 10;

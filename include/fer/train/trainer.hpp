@@ -25,6 +25,7 @@ struct TrainSummary {
   std::string selection;      ///< the split that chose the checkpoint ("val" or "test")
   bool early_stopped = false;
   bool interrupted = false;
+  bool has_test = true;       ///< the split has a test part (false: data.split.test "")
   // train.budget_minutes > 0 only:
   double budget_minutes = 0;  ///< the budget
   int budget_epochs = 0;      ///< the epochs the schedule was fitted to span
