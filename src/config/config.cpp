@@ -1330,7 +1330,44 @@ std::string parse_error_detail(const std::string& what) {
 
 }  // namespace
 
+namespace {
+// nlohmann's parser recurses once per nesting level: a file of 40,000 '[' overflows the stack.
+// A config is a few levels deep and a few KB; refuse anything far beyond that before parsing.
+constexpr size_t kMaxConfigBytes = 16u << 20;
+constexpr int kMaxConfigDepth = 256;
+
+void check_config_shape(const std::string& text, const std::string& origin) {
+  FER_CHECK(text.size() <= kMaxConfigBytes, ConfigError, "{}: {} bytes; a config may hold at most {} MiB", origin,
+            text.size(), kMaxConfigBytes >> 20);
+  int depth = 0;
+  size_t line = 1;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      FER_CHECK(++depth <= kMaxConfigDepth, ConfigError,
+                "{}:{}: objects and arrays nested more than {} levels deep; a config needs a few", origin, line,
+                kMaxConfigDepth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+}  // namespace
+
 Config parse_config(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides) {
+  check_config_shape(text, origin);
   json doc;
   try {
     doc = json::parse(text);

@@ -189,6 +189,9 @@ Dataset load_fer2013_csv(const std::string& path) {
     const std::string_view usage = trim(f_usage);
     FER_CHECK(!usage.empty(), DataError, "{}:{}: empty Usage (expected Training, PublicTest or PrivateTest)",
               path, line_no);
+    // Any other value would be dropped by every split without a word.
+    FER_CHECK(usage == "Training" || usage == "PublicTest" || usage == "PrivateTest", DataError,
+              "{}:{}: Usage \"{}\": expected Training, PublicTest or PrivateTest", path, line_no, excerpt(usage));
     s.usage = std::string(usage);
     ds.samples.push_back(std::move(s));
   }

@@ -331,6 +331,10 @@ assert c["model"]["attention"] == "cbam+gate" and c["model"]["importance_weighti
 assert c["train"]["rank_weight"] == 0.5 and c["train"]["rank_margin"] == 0.15, c["train"]
 PYEOF
 expect_exit 0 "eval of the self-cure run" -- "$FER" eval --run "$T/zoo1"
+$PY -c "print('[' * 40000 + ']' * 40000)" >"$T/deep.json"
+expect_exit 2 "a config nested 40,000 levels deep (was a segmentation fault)" -- "$FER" train --config "$T/deep.json" \
+  --out "$T/deep_run"
+err_has "nested more than 256 levels" && ok "the message gives the nesting limit" || bad "the message gives the nesting limit"
 expect_exit 2 "attention typo" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set model.attention=cbma
 err_has 'did you mean "cbam"' && ok "attention typo suggests cbam" || bad "attention typo suggests cbam"
 expect_exit 2 "rank key without importance weighting" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set train.rank_margin=0.2

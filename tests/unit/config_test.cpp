@@ -389,6 +389,16 @@ TEST(Config, SyntaxErrorNamesLineAndColumn) {
   EXPECT_TRUE(starts_with(error_of("{\n  \"a\": 1,\n}"), "t.json:3:1: invalid JSON: "));
 }
 
+TEST(Config, DeepNestingAndHugeFilesAreRefusedBeforeParsing) {
+  // 40,000 levels overflowed the parser's stack (a segmentation fault) before the depth check.
+  const std::string deep = std::string(40000, '[') + std::string(40000, ']');
+  EXPECT_EQ(error_of(deep), "t.json:1: objects and arrays nested more than 256 levels deep; a config needs a few");
+  // Brackets inside strings do not count.
+  const std::string in_string = R"({"data": {"path": ")" + std::string(1000, '[') + R"("}})";
+  EXPECT_EQ(error_of(in_string), "<no error>");
+  EXPECT_TRUE(contains(error_of(std::string(17u << 20, ' ')), "a config may hold at most 16 MiB"));
+}
+
 TEST(Config, SetOverridesWinOverTheFile) {
   const std::string text = R"({"data": {"path": "x"}, "train": {"lr": 0.1, "epochs": 5}})";
   Config c = parse_config(text, "t.json", {"train.lr=0.5", "train.optimizer=sgd", "data.split.fold=3"});

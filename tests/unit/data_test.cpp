@@ -71,6 +71,14 @@ TEST(Fer2013Csv, LoadsLabelsUsageIdsAndPixels) {
   EXPECT_EQ(img.at<uint8_t>(47, 47), (2303 + 7) % 256);
 }
 
+TEST(Fer2013Csv, UnknownUsageIsAnErrorNamingTheRow) {
+  fer::test::TempDir dir;
+  const std::string p = dir.str("fer2013.csv");
+  write_text(p, "emotion,pixels,Usage\n" + csv_row(3, 0, "Training") + "\n" + csv_row(0, 7, "Validation") + "\n");
+  const std::string msg = fer::test::error_of<fer::DataError>([&] { fer::data::load_fer2013_csv(p); });
+  EXPECT_HAS(msg, p + ":3: Usage \"Validation\": expected Training, PublicTest or PrivateTest");
+}
+
 TEST(Fer2013Csv, NoTrailingNewlineAndExtraColumnsAreAccepted) {
   fer::test::TempDir dir;
   const std::string p = dir.str("fer2013.csv");
