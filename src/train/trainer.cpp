@@ -406,8 +406,14 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     bar.finish();
     if (interrupted) {
       summary.interrupted = true;
-      spdlog::warn("interrupted during epoch {}; {} keeps epoch {}; continue with --resume", epoch + 1,
-                   last_pt.string(), epoch);
+      if (fs::exists(last_pt)) {
+        spdlog::warn("interrupted during epoch {}; {} keeps epoch {}; continue with --resume", epoch + 1,
+                     last_pt.string(), epoch);
+      } else {  // stopped before the first epoch ended: there is nothing to resume
+        spdlog::warn("interrupted during epoch {}, before any epoch was saved: {} has no last.pt, nothing to "
+                     "resume; run the same command again (without --resume) to start over",
+                     epoch + 1, run.string());
+      }
       break;
     }
     const double train_seconds = seconds_since(t0);

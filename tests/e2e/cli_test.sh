@@ -319,6 +319,15 @@ done6=$(($(wc -l <"$T/run6/history.csv") - 1))
 expect_exit 0 "Ctrl-C: --resume continues the run" -- "$FER" train --config "$T/tiny.json" --out "$T/run6" --resume \
   --set train.epochs=$((done6 + 1)) --set train.scheduler=\"none\" --no-progress
 check "the resumed run added the one missing epoch" test "$(($(wc -l <"$T/run6/history.csv") - 1))" -eq $((done6 + 1))
+# Stopped during epoch 1 (the log's fifth line names the model): nothing was saved, so the
+# message must not promise a last.pt; the same command starts over.
+interrupt_after "$T/run7/train.log" 5 TERM -- "$FER" train --config "$T/tiny.json" --out "$T/run7" \
+  --set model.width=64 --no-progress
+check "SIGTERM in epoch 1: ends by the signal (143, got $rc)" test "$rc" -eq 143
+check "SIGTERM in epoch 1: no last.pt, and the log says there is nothing to resume" \
+  bash -c "test ! -e '$T/run7/last.pt' && grep -q 'nothing to resume; run the same command again' '$T/run7/train.log'"
+expect_exit 0 "SIGTERM in epoch 1: the same command (without --resume) starts over" -- "$FER" train \
+  --config "$T/tiny.json" --out "$T/run7" --set train.epochs=1 --no-progress
 expect_exit 2 "resume with a changed lr" -- "$FER" train --config "$T/tiny.json" --out "$T/run4" --resume --set train.lr=0.1 --set train.epochs=8 --set train.scheduler=\"none\"
 grep -q "/train/lr" "$T/err" && ok "resume mismatch names /train/lr" || bad "resume mismatch names /train/lr"
 
