@@ -126,7 +126,7 @@ int run_kfold(KfoldOptions& o) {
 
   // The overrides every child gets; threads are split between the parallel folds.
   std::vector<std::string> base;
-  if (f.seed >= 0) base.push_back("seed=" + std::to_string(f.seed));
+  if (!f.seed.empty()) base.push_back("seed=" + f.seed);
   if (!f.device.empty()) base.push_back("device=\"" + f.device + "\"");
   base.insert(base.end(), f.sets.begin(), f.sets.end());
   const int threads = f.threads >= 0 ? f.threads : std::max(1, cpu_count() / o.jobs);

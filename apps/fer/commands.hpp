@@ -34,7 +34,7 @@ struct CommonRunFlags {
   std::vector<std::string> sets;
   std::string out;
   std::string device;
-  int64_t seed = -1;
+  std::string seed;  ///< --seed as typed ("" = the config's), checked to be a uint64
   int threads = -1;
   void add_to(CLI::App* sub, bool need_config);
   /// The overrides implied by --seed/--device/--threads plus the --set ones.

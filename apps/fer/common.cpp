@@ -2,6 +2,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <memory>
 #include <vector>
 
@@ -51,14 +52,20 @@ void CommonRunFlags::add_to(CLI::App* sub, bool need_config) {
   if (need_config) c->required()->check(CLI::ExistingFile);
   sub->add_option("--set", sets, "Override a config value, e.g. --set train.epochs=30 (repeatable)");
   sub->add_option("-o,--out", out, "Run directory (default runs/<name>)");
-  sub->add_option("--seed", seed, "Override the config's seed")->check(CLI::NonNegativeNumber);
+  sub->add_option("--seed", seed, "Override the config's seed (an integer 0..18446744073709551615)")
+      ->check([](const std::string& text) -> std::string {
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc() && end == text.data() + text.size()) return "";
+        return fmt::format("expected an integer 0..18446744073709551615, got {}", text);
+      });
   sub->add_option("--device", device, "auto | cpu | cuda | cuda:N (auto = CUDA when available)");
   sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(CLI::NonNegativeNumber);
 }
 
 std::vector<std::string> CommonRunFlags::overrides() const {
   std::vector<std::string> o;
-  if (seed >= 0) o.push_back("seed=" + std::to_string(seed));
+  if (!seed.empty()) o.push_back("seed=" + seed);
   if (!device.empty()) o.push_back("device=\"" + device + "\"");
   if (threads >= 0) o.push_back("threads=" + std::to_string(threads));
   o.insert(o.end(), sets.begin(), sets.end());

@@ -718,7 +718,7 @@ void read_data(ObjectReader r, DataConfig& d) {
                            d.format, d.subject_pattern));
     }
   }
-  r.read_int("workers", d.workers, Bounds::at_least(0));
+  r.read_int("workers", d.workers, Bounds::closed(0, 256));  // decoding threads; more only waste memory
   r.read_int("prefetch", d.prefetch, Bounds::at_least(1));
   r.finish();
 }

@@ -344,6 +344,13 @@ $PY -c "print('[' * 40000 + ']' * 40000)" >"$T/deep.json"
 expect_exit 2 "a config nested 40,000 levels deep (was a segmentation fault)" -- "$FER" train --config "$T/deep.json" \
   --out "$T/deep_run"
 err_has "nested more than 256 levels" && ok "the message gives the nesting limit" || bad "the message gives the nesting limit"
+expect_exit 2 "a seed past 2^64 - 1 is refused (was clamped)" -- "$FER" train --config "$T/tiny.json" \
+  --out "$T/seed_bad" --seed 99999999999999999999999
+err_has "expected an integer 0..18446744073709551615" && ok "the seed message gives the range" || bad "the seed message gives the range"
+expect_exit 2 "data.workers 100000 is refused" -- "$FER" train --config "$T/tiny.json" --out "$T/seed_bad" \
+  --set data.workers=100000
+err_has "/data/workers: expected an integer in \[0, 256\]" && ok "the workers message gives the range" \
+  || bad "the workers message gives the range"
 expect_exit 2 "attention typo" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set model.attention=cbma
 err_has 'did you mean "cbam"' && ok "attention typo suggests cbam" || bad "attention typo suggests cbam"
 expect_exit 2 "rank key without importance weighting" -- "$FER" train --config "$T/tiny.json" --out "$T/zoo_bad" --set train.rank_margin=0.2
