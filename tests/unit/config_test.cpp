@@ -497,6 +497,7 @@ TEST(Config, ShippedConfigsHoldTheProtocols) {
   EXPECT_EQ(ck.augment.crop, 44);
   EXPECT_TRUE(ck.eval.ten_crop);
   EXPECT_EQ(ck.train.optimizer, "sgd");
+  EXPECT_EQ(ck.model.init, "pytorch");  // the seed's initialisation: 10+ points on CK+ fold 1 (docs/seed_parity.md)
   const Config demo = fer::config::load_config((configs / "demo.json").string());
   EXPECT_EQ(demo.name, "demo");
   EXPECT_EQ(demo.preprocess.channels, 1);
