@@ -69,7 +69,9 @@ run_fer() {  # fold, extra options
   printf '%s\n' "$*" >"$OUT/$VARIANT/options.txt"
   echo "fer ($VARIANT), fold $k -> $d"
   nice -n 19 "$FER" train --config "$CONFIG" --out "$d" "${resume[@]}" --set data.split.fold="$k" \
-    --set data.split.select_on_test=true --set threads="$THREADS" "$@"
+    --set data.split.select_on_test=true --set threads="$THREADS" "$@" || return $?
+  # best.pt on the test fold (the best epoch's number, ten-crop as configured): marks the fold done
+  nice -n 19 "$FER" eval --run "$d" --threads "$THREADS" >"$d/eval.log" 2>&1
 }
 
 report() {
