@@ -297,7 +297,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   // The epochs the schedule spans: train.epochs, or with a time budget the number fitted to it.
   int horizon = cfg.train.epochs;
   bool horizon_fitted = false;
-  double budget_used = 0;  // wall seconds of the epoch loop so far (budget runs)
+  double budget_used = 0;  // wall seconds of the epochs so far (budget runs only)
   if (opts.resume) {
     auto meta = load_checkpoint(last_pt.string(), *model, optimizer.get(), /*restore_rng=*/true);
     const auto& st = meta.at("train_state");
@@ -466,8 +466,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
       } else if (epoch + 1 < horizon && used + epoch_s > budget_s + 0.5 * epoch_s) {
         budget_stop = true;  // the next epoch would end more than half an epoch past the budget
       }
+      budget_used = used;
     }
-    budget_used += seconds_since(t0);
     save_checkpoint(last_pt.string(), *model, optimizer.get(), make_meta(epoch + 1));
     if (improved) copy_atomic(last_pt, best_pt);
     write_file_atomic((run / "history.csv").string(), eval::history_csv(history));
