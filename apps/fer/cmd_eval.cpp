@@ -30,8 +30,9 @@ void print_report(const infer::EvalRequest& req, const infer::EvalResult& r) {
   if (!r.dataset.empty()) fmt::print("dataset {} ({}), ", r.dataset, req.data);
   const std::string what = r.split == "all" ? fmt::format("all {} samples", m.total)
                                             : fmt::format("{} split, {} samples", r.split, m.total);
-  fmt::print("{}, checkpoint of epoch {} (selected on the {} split), test-time augmentation {}\n", what,
-             r.epoch, r.selection, r.tta);
+  const std::string chosen = r.selection == infer::kNotSelected ? std::string("the last epoch, not selected")
+                                                                 : "selected on the " + r.selection + " split";
+  fmt::print("{}, checkpoint of epoch {} ({}), test-time augmentation {}\n", what, r.epoch, chosen, r.tta);
   for (const auto& line : r.mapping) fmt::print("  classes: {}\n", line);
   fmt::print("\n");
   fmt::print("{:<{}}  precision  recall     f1  support\n", "class", w);

@@ -20,6 +20,7 @@
 
 #include "commands.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
 #include "fer/face/face.hpp"
 #include "fer/infer/analyzer.hpp"
@@ -70,7 +71,11 @@ std::vector<Source> collect_sources(const std::vector<std::string>& args, std::v
       if (found.empty()) failures.push_back(a + ": folder holds no images or videos");
       for (const auto& f : found) out.push_back({f, is_video(f), -1});
     } else if (fs::exists(a)) {
-      out.push_back({a, is_video(a) || (!is_image(a) && cv::imread(a, cv::IMREAD_UNCHANGED).empty()), -1});
+      // An unknown extension: an image when its header says so (or OpenCV decodes it), else a video.
+      out.push_back({a,
+                     is_video(a) || (!is_image(a) && !io::read_image_header(a) &&
+                                     cv::imread(a, cv::IMREAD_UNCHANGED).empty()),
+                     -1});
     } else {
       failures.push_back(a + ": no such file or folder");
     }
@@ -366,7 +371,8 @@ Runner add_infer(CLI::App& app) {
       const std::string stem = src.camera >= 0 ? fmt::format("camera{}", src.camera) : fs::path(src.name).stem().string();
       try {
         if (!src.video) {
-          cv::Mat img = cv::imread(src.name, cv::IMREAD_COLOR);
+          // DataError (over the pixel limit, a truncated JPEG): a failure of this source, below
+          cv::Mat img = io::read_image(src.name, cv::IMREAD_COLOR);
           if (img.empty()) {
             failures.push_back(src.name + ": cannot decode image (corrupt, or not an image or video OpenCV can read)");
             spdlog::error("{}", failures.back());
@@ -402,6 +408,9 @@ Runner add_infer(CLI::App& app) {
           spdlog::error("{}", failures.back());
           continue;
         }
+        io::check_frame_pixels(src.camera >= 0 ? fmt::format("camera {}", src.camera) : src.name,
+                               static_cast<int64_t>(cap.get(cv::CAP_PROP_FRAME_WIDTH)),
+                               static_cast<int64_t>(cap.get(cv::CAP_PROP_FRAME_HEIGHT)));
         ++videos;
         analyzer.set_tracking(true);  // new ids for every video
         double fps = cap.get(cv::CAP_PROP_FPS);
@@ -460,7 +469,8 @@ Runner add_infer(CLI::App& app) {
                        writer_path.empty() ? "" : ", annotated video " + writer_path);
         }
       } catch (const DataError& e) {
-        failures.push_back(src.name + ": " + e.what());
+        const std::string what = e.what();
+        failures.push_back(what.rfind(src.name, 0) == 0 ? what : src.name + ": " + what);
         spdlog::error("{}", failures.back());
       } catch (const cv::Exception& e) {
         failures.push_back(src.name + ": OpenCV: " + e.what());

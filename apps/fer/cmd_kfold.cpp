@@ -22,9 +22,12 @@
 #include "commands.hpp"
 #include "fer/config/config.hpp"
 #include "fer/core/cpu.hpp"
+#include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/rng.hpp"
 #include "fer/data/prepare.hpp"
+#include "fer/data/split.hpp"
 #include "fer/eval/kfold.hpp"
 #include "interrupt.hpp"
 
@@ -141,6 +144,15 @@ int run_kfold(KfoldOptions& o) {
             f.config, scheme);
   const std::string dir = f.out.empty() ? (fs::path("runs") / (cfg.name + "_kfold")).string() : f.out;
 
+  // Everything the config and the dataset can tell is checked here, once, before any fold
+  // process starts: a k-fold that cannot run fails now with exit 2, not once per fold.
+  {
+    config::Config checked = cfg;
+    data::adopt_alignment(checked);
+    const data::Dataset ds = data::load_configured(checked.data);
+    data::check_folds(ds, checked.data.split, derive_seed(checked.seed, Stream::kSplit));
+  }
+
   // Before anything runs: every existing fold dir must be a fold of this very k-fold.
   std::map<int, eval::FoldState> state;
   for (int k = 1; k <= o.folds; ++k) {
@@ -166,7 +178,7 @@ int run_kfold(KfoldOptions& o) {
     }
   }
 
-  fs::create_directories(dir);
+  const DirLock dir_lock(dir, "fer kfold");  // one k-fold writer (its fold processes lock their own dirs)
   const std::string meta_path = (fs::path(dir) / "kfold.json").string();
   auto write_meta = [&](const std::vector<int>& failed) {
     std::vector<int> done;

@@ -1,5 +1,7 @@
 #include "infer_output.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -9,18 +11,22 @@ namespace fer::app {
 
 std::ostream* OutputFile::open(const std::string& path) {
   if (path.empty() || path == "-") return &std::cout;
-  tmp_ = path + ".partial";
-  final_ = path;
+  const OutputTarget target = output_target(path);  // symlinks followed; devices and pipes direct
+  final_ = target.path;
+  tmp_ = target.direct ? target.path : target.path + ".partial";
   file_.open(tmp_);
-  FER_CHECK(file_.good(), IoError, "{}: cannot open for writing", path);
+  FER_CHECK(file_.good(), IoError, "{}: cannot open for writing: {}", path, std::strerror(errno));
   return &file_;
 }
 
 void OutputFile::close() {
   if (!file_.is_open()) return;
   file_.close();
-  FER_CHECK(!file_.fail(), IoError, "{}: write failed", tmp_);
-  std::filesystem::rename(tmp_, final_);
+  FER_CHECK(!file_.fail(), IoError, "{}: write failed: {}", final_, write_failure_reason(final_, errno));
+  if (tmp_ == final_) return;  // written through (a device or a pipe)
+  std::error_code ec;
+  std::filesystem::rename(tmp_, final_, ec);
+  FER_CHECK(!ec, IoError, "{}: cannot replace: {}", final_, ec.message());
 }
 
 void ResultSink::finish() {

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "fer/core/allocator.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 #include "fer/core/version.hpp"
 #include "fer/train/runtime.hpp"
 #include "interrupt.hpp"
@@ -22,6 +23,11 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "More log output");
   app.add_flag("-q,--quiet", quiet, "Only warnings and errors");
+  double max_megapixels = 0;
+  app.add_option("--max-megapixels", max_megapixels,
+                 "Refuse images and video frames larger than this, from their header before decoding "
+                 "(default 50, or FER_MAX_MEGAPIXELS)")
+      ->check(CLI::Range(0.001, 1e6));
   app.require_subcommand(1);
   app.fallthrough();
   std::vector<std::pair<CLI::App*, fer::app::Runner>> commands;
@@ -39,6 +45,9 @@ int main(int argc, char** argv) {
   }
   fer::app::setup_logging(quiet ? -1 : verbose);
   try {
+    // The pixel guard of every image reader; also exported to child processes and OpenCV.
+    fer::io::set_max_image_pixels(max_megapixels > 0 ? static_cast<int64_t>(max_megapixels * 1e6)
+                                                     : fer::io::max_image_pixels());
     for (auto& [sub, run] : commands) {
       if (!sub->parsed()) continue;
       const int rc = run();

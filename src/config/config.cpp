@@ -622,6 +622,7 @@ const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 const std::vector<std::string> kSchedulers = {"none", "cosine", "step", "plateau"};
 const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
 const std::vector<std::string> kSelectMetrics = {"accuracy", "macro_f1", "loss"};
+const std::vector<std::string> kSelectTiebreaks = {"first", "loss"};
 
 bool valid_device(const std::string& d) {
   if (d == "auto" || d == "cpu" || d == "cuda") return true;
@@ -1001,6 +1002,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   r.read_number("grad_clip", t.grad_clip, Bounds::at_least(0));
   r.read_number("grad_clip_value", t.grad_clip_value, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
+  r.read_enum("select_tiebreak", t.select_tiebreak, kSelectTiebreaks);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
   r.read_number("budget_minutes", t.budget_minutes, Bounds::closed(0, 525600));  // up to a year
   // The rank regularisation applies to the importance weights: without them only the defaults
@@ -1221,6 +1223,7 @@ Json build_json(const Config& c) {
   train["grad_clip"] = t.grad_clip;
   train["grad_clip_value"] = t.grad_clip_value;
   train["select_metric"] = t.select_metric;
+  train["select_tiebreak"] = t.select_tiebreak;
   train["early_stopping"] = t.early_stopping;
   train["budget_minutes"] = t.budget_minutes;
   j["train"] = train;

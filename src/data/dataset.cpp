@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 
 namespace fer::data {
 
@@ -29,7 +30,7 @@ namespace {
 
 cv::Mat decode(const std::string& path) {
   FER_CHECK(std::filesystem::exists(path), IoError, "{}: file not found", path);
-  cv::Mat img = cv::imread(path, cv::IMREAD_UNCHANGED);
+  cv::Mat img = io::read_image(path, cv::IMREAD_UNCHANGED);  // pixel limit, truncated JPEGs
   FER_CHECK(!img.empty(), IoError, "{}: cannot decode image (corrupt or unsupported format)", path);
   return img;
 }

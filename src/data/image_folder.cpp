@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
 #include "fer/data/loaders.hpp"
 
@@ -62,6 +63,7 @@ Dataset load_image_folder(const std::string& root) {
       s.id = cls + "/" + f;
       s.label = static_cast<int>(c);
       s.path = (root_path / cls / f).string();
+      io::check_image_pixels(s.path);  // header only: refused now, not when a split reaches it
       ds.samples.push_back(std::move(s));
     }
   }

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
 #include "fer/data/loaders.hpp"
 
@@ -290,6 +291,7 @@ Dataset load_paired_folder(const config::DataConfig& cfg) {
     s.id = ck.first + "/" + ck.second;
     s.label = label;
     const std::vector<std::string> rels = {rel0, it1->second};
+    for (const auto& rel : rels) io::check_image_pixels((root_path / rel).string());  // header only
     if (use < nm) {
       s.path = (root_path / rels[use]).string();
     } else {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -367,6 +368,52 @@ std::vector<std::vector<size_t>> subject_kfold(const Dataset& ds, const config::
 }
 
 }  // namespace
+
+std::vector<std::string> missing_class_messages(const Split& split, const Dataset& ds) {
+  const size_t k = ds.class_names.size();
+  const std::vector<std::pair<const char*, const std::vector<size_t>*>> parts = {
+      {"train", &split.train}, {"val", &split.val}, {"test", &split.test}};
+  std::vector<std::array<size_t, 3>> counts(k, {0, 0, 0});
+  for (size_t p = 0; p < parts.size(); ++p) {
+    for (size_t i : *parts[p].second) {
+      const int label = ds.samples.at(i).label;
+      if (label >= 0 && static_cast<size_t>(label) < k) ++counts[static_cast<size_t>(label)][p];
+    }
+  }
+  std::vector<std::string> messages;
+  for (size_t c = 0; c < k; ++c) {
+    const auto& n = counts[c];
+    const std::string tally = fmt::format("train {}, val {}, test {}", n[0], n[1], n[2]);
+    FER_CHECK(n[0] > 0, DataError,
+              "class \"{}\" has no sample in the training part ({}): the model cannot learn it; remove the "
+              "class (data.classes) or give it more samples",
+              ds.class_names[c], tally);
+    for (size_t p = 1; p < parts.size(); ++p) {
+      if (!parts[p].second->empty() && n[p] == 0) {
+        messages.push_back(fmt::format("class \"{}\" has no sample in {} ({}): its recall and F1 there are "
+                                       "undefined and count as 0 in the macro averages",
+                                       ds.class_names[c], parts[p].first, tally));
+      }
+    }
+  }
+  return messages;
+}
+
+void check_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
+  config::SplitConfig c = cfg;
+  c.fold = 1;
+  make_split(ds, c, seed);  // the fold-independent checks (folds vs classes and subjects, ...)
+  for (int k = 2; k <= cfg.folds; ++k) {
+    c.fold = k;
+    try {
+      make_split(ds, c, seed);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("fold {} of {}: {}", k, cfg.folds, e.what()));
+    } catch (const DataError& e) {
+      throw DataError(fmt::format("fold {} of {}: {}", k, cfg.folds, e.what()));
+    }
+  }
+}
 
 Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
   check_labels(ds);

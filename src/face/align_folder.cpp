@@ -39,7 +39,9 @@
 #include <thread>
 
 #include "fer/core/cpu.hpp"
+#include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
 #include "fer/core/version.hpp"
 #include "fer/face/face.hpp"
@@ -264,7 +266,13 @@ std::vector<AlignRecord> process_one(FacePipeline& pipeline, const Job& job, con
   base.source = job.source;
   // ANYCOLOR: 1-channel sources stay 1-channel, everything else becomes 8-bit BGR (EXIF
   // orientation applied, as with IMREAD_COLOR).
-  cv::Mat img = cv::imread(job.path.string(), cv::IMREAD_ANYCOLOR);
+  cv::Mat img;
+  try {
+    img = io::read_image(job.path.string(), cv::IMREAD_ANYCOLOR);  // pixel limit, truncated JPEGs
+  } catch (const DataError& e) {
+    base.status = std::string("error: ") + e.what();
+    return {base};
+  }
   if (img.empty()) {
     base.status = "error: cannot decode image";
     return {base};
@@ -419,6 +427,7 @@ AlignSummary align_folder(const AlignFolderOptions& opts) {
   FER_CHECK(!jobs.empty(), DataError, "{}: no images found (png jpg jpeg bmp tif tiff webp pgm ppm pbm)",
             opts.in);
 
+  const DirLock out_lock(out.string(), "fer align");  // one writer per output folder
   // An earlier run into the same folder: same settings, or --force.
   const fs::path settings_file = out / kSettingsName;
   const fs::path manifest_file = out / kManifestName;

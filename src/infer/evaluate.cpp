@@ -69,7 +69,8 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
   auto& f = page.facts;
   f.emplace_back("run directory", fs::absolute(run).lexically_normal().string());
   f.emplace_back("checkpoint", fmt::format("{} (epoch {})", fs::path(ckpt).filename().string(), r.epoch));
-  f.emplace_back("checkpoint chosen on", r.selection + " split");
+  f.emplace_back("checkpoint chosen on", r.selection == kNotSelected ? r.selection : r.selection + " split");
+  for (const auto& w : r.warnings) page.warnings.push_back(w);
   f.emplace_back("evaluated", r.dataset.empty() ? fmt::format("the run's {} split", r.split)
                                                 : fmt::format("{} ({} of {})", r.dataset, r.split, req.data));
   f.emplace_back("samples", std::to_string(samples));
@@ -182,6 +183,13 @@ EvalResult evaluate_run(const EvalRequest& req) {
     data_record = {{"config", req.data},  {"name", r.dataset},  {"format", ds.format},
                    {"source", ds.source}, {"seed", other.seed}, {"split_scheme", other.data.split.scheme}};
   }
+  // Another checkpoint's files sit beside best.pt's (eval_test_last.json), never over them:
+  // fer kfold and the reports read eval_test.json as the selected checkpoint's numbers.
+  if (req.checkpoint == "last") {
+    r.tag += "_last";
+  } else if (req.checkpoint != "best") {
+    r.tag += "_" + file_token(fs::path(req.checkpoint).stem().string());
+  }
 
   const eval::ClassMap cmap = eval::build_class_map(
       model_classes, ds.class_names, eval::read_class_map_entries(req.class_map), req.exclude_classes);
@@ -228,9 +236,24 @@ EvalResult evaluate_run(const EvalRequest& req) {
   for (size_t i : pred.indices) r.ids.push_back(ds.samples[i].id);
   const uint64_t boot_seed = req.bootstrap_seed >= 0 ? static_cast<uint64_t>(req.bootstrap_seed) : cfg.seed;
   if (req.bootstrap > 0) r.ci = eval::bootstrap_ci(truth, predicted, k, req.bootstrap, boot_seed);
-  r.selection = meta.value("selection", std::string("val"));
-  r.epoch = meta.at("train_state").value("epoch", 0);
-  if (req.checkpoint == "best") r.epoch = meta.at("train_state").value("best_epoch", r.epoch);
+  r.epoch = meta.at("train_state").value("epoch", 0);  // the epoch whose weights the file holds
+  // last.pt is whatever the last epoch left: nothing chose it.
+  r.selection = req.checkpoint == "last" ? std::string(kNotSelected) : meta.value("selection", std::string("val"));
+  if (req.checkpoint == "best") {
+    // best.pt must hold the epoch the run's own record (last.pt) names; a crash between the two
+    // writes, or a best.pt copied in from elsewhere, breaks that.
+    const fs::path last = run / "last.pt";
+    if (fs::is_regular_file(last)) {
+      const int recorded = train::read_checkpoint_meta(last.string()).at("train_state").value("best_epoch", 0);
+      if (recorded != r.epoch) {
+        r.warnings.push_back(fmt::format(
+            "{} holds epoch {}, but the run's record ({}) says its best epoch is {}: best.pt is stale or "
+            "comes from another run (fer train --resume repairs it when last.pt holds the best epoch)",
+            ckpt, r.epoch, last.string(), recorded));
+      }
+    }
+  }
+  for (const auto& w : r.warnings) spdlog::warn("{}", w);
 
   auto j = eval::metrics_to_json(r.metrics, r.class_names);
   j["split"] = r.split;

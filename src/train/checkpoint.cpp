@@ -84,9 +84,11 @@ void save_checkpoint(const std::string& path, models::Classifier& model, torch::
   try {
     archive.save_to(tmp);
   } catch (const c10::Error& e) {
+    const int err = errno;
+    const std::string reason = write_failure_reason(path, err);  // before the partial file goes
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
-    throw IoError(fmt::format("{}: cannot write checkpoint: {}", path,
+    throw IoError(fmt::format("{}: cannot write checkpoint: {} ({})", path, reason,
                               std::string(e.what_without_backtrace()).substr(0, 160)));
   }
   std::error_code ec;

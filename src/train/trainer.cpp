@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/core/rng.hpp"
@@ -24,6 +25,7 @@
 #include "fer/train/init_streams.hpp"
 #include "fer/train/losses.hpp"
 #include "fer/train/pretrained.hpp"
+#include "fer/train/selection.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::train {
@@ -109,11 +111,7 @@ nlohmann::json history_to_json(const std::vector<eval::EpochRecord>& h) {
   return j;
 }
 
-void copy_atomic(const fs::path& from, const fs::path& to) {
-  const std::string tmp = temp_path_for(to.string());
-  fs::copy_file(from, tmp, fs::copy_options::overwrite_existing);
-  fs::rename(tmp, to);
-}
+void copy_atomic(const fs::path& from, const fs::path& to) { copy_file_atomic(from.string(), to.string()); }
 
 class ProgressBar {
  public:
@@ -148,14 +146,15 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   config::Config cfg = cfg_in;
   const fs::path run(opts.run_dir);
   const fs::path last_pt = run / "last.pt", best_pt = run / "best.pt";
-  const bool have_last = fs::exists(last_pt);
-  if (have_last && !opts.resume) {
+  FER_CHECK(!opts.resume || fs::exists(last_pt), ConfigError, "{}: nothing to resume (no last.pt)", run.string());
+  if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
+  // One writer per run directory for the whole run: a second fer train there is refused, and
+  // what is in the directory is looked at only once it is ours.
+  const DirLock run_lock(run.string(), "fer train");
+  if (fs::exists(last_pt) && !opts.resume) {
     throw ConfigError(fmt::format(
         "{}: already holds a run (last.pt); pass --resume to continue it, or choose another --out", run.string()));
   }
-  FER_CHECK(!opts.resume || have_last, ConfigError, "{}: nothing to resume (no last.pt)", run.string());
-  if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
-  fs::create_directories(run);
 
   const int threads = configure_threads(cfg.threads);
   const std::string device_name = resolve_device(cfg.device);
@@ -233,6 +232,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   spdlog::info("data: {} {} samples, {} classes [{}]; split {} train / {} val / {} test ({}), {:.1f}s", ds.format,
                ds.samples.size(), num_classes, fmt::join(ds.class_names, ", "), split.train.size(),
                split.val.size(), split.test.size(), split.scheme, seconds_since(t_data));
+  for (const auto& m : data::missing_class_messages(split, ds)) spdlog::warn("{}", m);  // DataError: none in train
   if (split.selection == "test") {
     spdlog::warn("SEED PROTOCOL: the checkpoint is selected on the TEST split (data.split.select_on_test); "
                  "test numbers of this run are optimistically biased");
@@ -290,6 +290,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   summary.has_test = !split.test.empty();
   int start_epoch = 0;
   double best_value = metric == "loss" ? INFINITY : -INFINITY;
+  double best_loss = INFINITY;  // the selection loss of the best epoch (select_tiebreak "loss")
   int best_epoch = 0, bad_epochs = 0;
   double plateau_scale = 1.0, plateau_best = best_value;
   int plateau_bad = 0;
@@ -311,10 +312,44 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     plateau_best = number("plateau_best");
     plateau_bad = st.at("plateau_bad");
     history = history_from_json(meta.at("history"));
+    if (st.contains("best_loss")) {
+      best_loss = st.at("best_loss").is_null() ? INFINITY : st.at("best_loss").get<double>();  // inf -> null
+    } else if (best_epoch >= 1 && best_epoch <= static_cast<int>(history.size())) {
+      best_loss = history[best_epoch - 1].val_loss;  // a state written before the key existed
+    }
     if (cfg.train.budget_minutes > 0 && st.contains("horizon")) {
       horizon = std::min(st.at("horizon").get<int>(), cfg.train.epochs);
       horizon_fitted = st.at("horizon_fitted");
       budget_used = st.at("budget_used_s");
+    }
+    // best.pt must hold the epoch the record names. A kill between writing last.pt and copying
+    // it to best.pt, or a full disk during the copy, leaves it stale or missing: repaired from
+    // last.pt when that holds the best epoch; otherwise that epoch's weights are gone and the
+    // selection starts again, said loudly rather than reported as if best.pt were there.
+    if (best_epoch > 0) {
+      std::string problem;
+      if (!fs::is_regular_file(best_pt)) {
+        problem = "is missing";
+      } else {
+        try {
+          const int held = read_checkpoint_meta(best_pt.string()).at("train_state").value("epoch", 0);
+          if (held != best_epoch) problem = fmt::format("holds epoch {}", held);
+        } catch (const std::exception& e) {
+          problem = fmt::format("cannot be read ({})", e.what());
+        }
+      }
+      if (!problem.empty() && best_epoch == start_epoch) {
+        copy_atomic(last_pt, best_pt);
+        spdlog::warn("{} {} where the record says epoch {}: repaired from last.pt, which holds that epoch",
+                     best_pt.string(), problem, best_epoch);
+      } else if (!problem.empty()) {
+        spdlog::warn("{} {} where the record says epoch {}, and last.pt holds epoch {}: the best epoch's weights "
+                     "are lost; the checkpoint selection starts again from epoch {}",
+                     best_pt.string(), problem, best_epoch, start_epoch, start_epoch + 1);
+        best_value = initial;
+        best_loss = INFINITY;
+        best_epoch = 0;
+      }
     }
     spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", run.string(), start_epoch, metric,
                  best_value, best_epoch);
@@ -331,7 +366,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         {"git_commit", git_commit()},
         {"history", history_to_json(history)},
         {"train_state",
-         {{"epoch", epochs_done}, {"best_value", best_value}, {"best_epoch", best_epoch},
+         {{"epoch", epochs_done}, {"best_value", best_value}, {"best_loss", best_loss}, {"best_epoch", best_epoch},
           {"bad_epochs", bad_epochs}, {"plateau_scale", plateau_scale}, {"plateau_best", plateau_best},
           {"plateau_bad", plateau_bad}, {"horizon", horizon}, {"horizon_fitted", horizon_fitted},
           {"budget_used_s", budget_used}}}};
@@ -422,9 +457,11 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                        cfg.data.workers, device);
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
     const double value = metric_value(metric, m, val.loss);
-    const bool improved = better(metric, value, best_value);
+    const bool improved =
+        selection_improved(metric, cfg.train.select_tiebreak, value, val.loss, best_value, best_loss);
     if (improved) {
       best_value = value;
+      best_loss = val.loss;
       best_epoch = epoch + 1;
       bad_epochs = 0;
     } else {

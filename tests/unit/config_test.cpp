@@ -66,7 +66,7 @@ const char* kFull = R"({
             "warmup_epochs": 2, "step_size": 4, "gamma": 0.5, "plateau_patience": 5, "plateau_factor": 0.3,
             "min_lr": 1e-6, "label_smoothing": 0.1, "class_weights": [1, 2.5, 0.5], "grad_clip": 5,
             "grad_clip_value": 0.25,
-            "select_metric": "macro_f1", "early_stopping": 7, "budget_minutes": 12.5},
+            "select_metric": "macro_f1", "select_tiebreak": "loss", "early_stopping": 7, "budget_minutes": 12.5},
   "eval": {"ten_crop": true, "batch_size": 64}
 })";
 
@@ -122,6 +122,7 @@ TEST(Config, FullConfigFillsEveryField) {
   EXPECT_EQ(c.train.warmup_epochs, 2);
   EXPECT_DOUBLE_EQ(c.train.min_lr, 1e-6);
   EXPECT_EQ(c.train.select_metric, "macro_f1");
+  EXPECT_EQ(c.train.select_tiebreak, "loss");
   EXPECT_EQ(c.train.early_stopping, 7);
   EXPECT_DOUBLE_EQ(c.train.budget_minutes, 12.5);
   EXPECT_DOUBLE_EQ(c.train.grad_clip_value, 0.25);
@@ -151,7 +152,7 @@ TEST(Config, RoundTripThroughToJson) {
   EXPECT_TRUE(j["data"]["label_map"].is_object());
   EXPECT_EQ(j["train"]["class_weights"], "none");
   EXPECT_EQ(j["augment"].size(), 12u);
-  EXPECT_EQ(j["train"].size(), 27u);  // the three rank_* keys, decay_start, grad_clip_value and budget_minutes included
+  EXPECT_EQ(j["train"].size(), 28u);  // the three rank_* keys, decay_start, grad_clip_value, budget_minutes and select_tiebreak included
 }
 
 TEST(Config, ClassWeightsAcceptBothForms) {

@@ -186,6 +186,9 @@ struct TrainConfig {
   double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
   double grad_clip_value = 0.0;      ///< clamp every gradient element to [-v, v]; 0 = off
   std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
+  /// Epochs that tie on an accuracy or macro-F1 select_metric: "first" keeps the earliest,
+  /// "loss" takes the one with the lower selection loss (small validation parts tie often).
+  std::string select_tiebreak = "first";
   int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
   /// Time budget in minutes of training (the epoch loop: training, validation, checkpoints);
   /// 0 = off. The trainer times its first epochs and fits the number of epochs the schedule

@@ -33,6 +33,17 @@ Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t see
 /// for other schemes, folds < 2, folds above the smallest class (per sample) or the subject count.
 std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
 
+/// Classes a split part lacks: one message per (part, class) with no sample there, naming the
+/// class and its counts in train / val / test ("class \"contempt\" has no sample in val (train
+/// 14, val 0, test 4)"). Throws DataError when the training part lacks a class (the model could
+/// not learn it) or a class has no sample in any part that is not empty.
+std::vector<std::string> missing_class_messages(const Split& split, const Dataset& ds);
+
+/// Makes the split of every fold 1..cfg.folds (make_split with that fold), so a k-fold that
+/// cannot run is refused before any fold starts; throws what make_split throws, prefixed with
+/// the fold when the first fold splits and a later one does not.
+void check_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed);
+
 /// True when every sample has a subject (data.subject_pattern): splits are then subject-grouped.
 bool has_subjects(const Dataset& ds);
 

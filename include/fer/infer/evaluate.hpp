@@ -46,7 +46,11 @@ struct EvalResult {
   std::vector<std::string> mapping;  ///< ClassMap::describe() when the classes were mapped, else empty
   std::vector<std::string> ids;      ///< ids of the evaluated samples
   std::vector<std::string> files;
+  std::vector<std::string> warnings;  ///< about the checkpoint (also logged), e.g. a stale best.pt
 };
+
+/// EvalResult::selection of `--checkpoint last`: nothing chose the last epoch.
+inline constexpr const char* kNotSelected = "none (the last epoch)";
 
 EvalResult evaluate_run(const EvalRequest& req);
 
