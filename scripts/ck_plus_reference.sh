@@ -82,7 +82,9 @@ for name, sub in protocols:
     per_fold[sub] = infos
     done = {k: v for k, v in infos.items() if v}
     devices |= {v[3] for v in done.values()}
-    hosts += [v[4] for v in done.values() if v[4] not in hosts]
+    for v in done.values():  # each kind of host once (a comprehension would test the old list only)
+        if v[4] not in hosts:
+            hosts.append(v[4])
     secs = sum(v[1] for v in done.values())
     epoch_secs = sorted(x for v in done.values() for x in v[2])
     median = f"{epoch_secs[len(epoch_secs) // 2]:.1f} s" if epoch_secs else ""

@@ -672,7 +672,7 @@ void read_split(ObjectReader r, SplitConfig& s) {
 
 void read_data(ObjectReader r, DataConfig& d) {
   const Locator& loc = r.loc();
-  r.read_string("format", d.format, /*non_empty=*/true);
+  r.read_enum("format", d.format, dataset_format_names());  // the registry's names (a test ties them)
   d.path = as_string(loc, r.at("path"), r.require("path", " (the dataset file or folder)"), /*non_empty=*/true);
   if (const json* v = r.get("classes")) {
     const std::string ptr = r.at("classes");
@@ -920,7 +920,7 @@ void read_attention(ObjectReader& r, ModelConfig& m) {
 }
 
 void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
-  r.read_string("name", m.name, /*non_empty=*/true);
+  r.read_enum("name", m.name, model_names());  // the model zoo's names (a test ties them)
   r.read_enum("stem", m.stem, kStems);
   r.read_enum("init", m.init, kInits);
   r.read_enum("pool", m.pool, kPools);
@@ -1414,6 +1414,18 @@ std::string subject_regex(const std::string& subject_pattern) {
 std::vector<std::string> subject_pattern_presets() {
   std::vector<std::string> names;
   for (const auto& preset : kSubjectPresets) names.push_back(preset.first);
+  return names;
+}
+
+const std::vector<std::string>& dataset_format_names() {
+  static const std::vector<std::string> names = {"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5",
+                                                 "paired_folder", "viri",        "nvie"};
+  return names;
+}
+
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> names = {"resnet18", "fusion_early", "fusion_feature", "fusion_late",
+                                                 "vgg19",    "compact_cnn",  "vit",            "vit_se"};
   return names;
 }
 

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "fer/core/error.hpp"
 
 namespace fer {
@@ -100,6 +102,16 @@ std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  const std::string text = read_file(path);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError(fmt::format("{}: not valid JSON (byte {} of {}): {}; the file is damaged or cut short", path,
+                                e.byte, text.size(), e.what()));
+  }
 }
 
 std::string csv_field(const std::string& s) {

@@ -78,6 +78,8 @@ Dataset load_ck_plus_h5(const std::string& path) {
     const int h = static_cast<int>(pd[1]);
     const int w = static_cast<int>(pd[2]);
     const size_t plane = static_cast<size_t>(h) * static_cast<size_t>(w);
+    h5::check_readable(lb, path, "data_label", ld, lb.getDataType().getSize());
+    h5::check_readable(px, path, "data_pixel", pd, 1);
     const std::vector<int64_t> labels = h5::read_int64(lb, n);
     for (size_t i = 0; i < n; ++i) {
       FER_CHECK(labels[i] >= 0 && labels[i] < kClasses, DataError,

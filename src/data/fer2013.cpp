@@ -232,6 +232,7 @@ Dataset load_fer2013_h5(const std::string& path) {
       FER_CHECK(h5::is_uint8(px), DataError, "{}: \"{}\" is {}, expected uint8", path, px_name,
                 h5::type_str(px));
       const size_t n = static_cast<size_t>(pd[0]);
+      h5::check_readable(px, path, px_name, pd, 1);
       const std::vector<uint8_t> pixels = h5::read_uint8(px, n * kPixels);
 
       current = lb_name;
@@ -244,6 +245,7 @@ Dataset load_fer2013_h5(const std::string& path) {
                 path, lb_name, h5::type_str(lb));
       FER_CHECK(ld[0] == pd[0], DataError, "{}: \"{}\" has {} images but \"{}\" has {} labels", path, px_name,
                 pd[0], lb_name, ld[0]);
+      h5::check_readable(lb, path, lb_name, ld, lb.getDataType().getSize());
       const std::vector<int64_t> labels = h5::read_int64(lb, n);
 
       for (size_t i = 0; i < n; ++i) {

@@ -69,6 +69,37 @@ inline bool is_uint8(const H5::DataSet& ds) {
   return t.getSize() == 1 && t.getSign() == H5T_SGN_NONE;
 }
 
+/// Before a dataset of `path` is read whole: every filter it was written with must be in this
+/// HDF5 library (h5py's lzf is not: "H5Dread failed" otherwise), and its declared size must be
+/// one the file can hold (a header declaring 10^9 rows would end in std::bad_alloc). DataError
+/// naming the file and the dataset.
+inline void check_readable(const H5::DataSet& ds, const std::string& path, const std::string& name,
+                           const std::vector<hsize_t>& dims, size_t element_bytes) {
+  const H5::DSetCreatPropList dcpl = ds.getCreatePlist();
+  const int filters = dcpl.getNfilters();
+  for (int i = 0; i < filters; ++i) {
+    unsigned int flags = 0, config = 0;
+    size_t nvalues = 8;
+    unsigned int values[8] = {};
+    char fname[64] = {};
+    const H5Z_filter_t id = dcpl.getFilter(i, flags, nvalues, values, sizeof(fname), fname, config);
+    FER_CHECK(H5Zfilter_avail(id) > 0, DataError,
+              "{}: \"{}\" is compressed with the HDF5 filter \"{}\" (id {}{}), which this HDF5 library does "
+              "not have; re-save the file with gzip or without compression (h5py: compression=\"gzip\")",
+              path, name, fname[0] ? fname : "unnamed", id, id == 32000 ? ", h5py's lzf" : "");
+  }
+  double bytes = static_cast<double>(element_bytes);
+  for (hsize_t d : dims) bytes *= static_cast<double>(d);
+  std::error_code ec;
+  const double file_bytes = static_cast<double>(std::filesystem::file_size(path, ec));
+  // Uncompressed data lies in the file; compressed data at most ~1000 times its size (zlib's limit).
+  const double most = ec ? 0 : file_bytes * (filters > 0 ? 1100.0 : 1.0) + 4096;
+  FER_CHECK(ec || bytes <= most, DataError,
+            "{}: \"{}\" declares shape {} ({:.1f} GB), more than a {:.1f} MB file can hold{}: the file is damaged "
+            "or its header is wrong",
+            path, name, dims_str(dims), bytes / 1e9, file_bytes / 1e6, filters > 0 ? " even compressed" : "");
+}
+
 /// Reads a whole uint8 dataset (the caller has checked the type and shape).
 inline std::vector<uint8_t> read_uint8(const H5::DataSet& ds, size_t count) {
   std::vector<uint8_t> out(count);

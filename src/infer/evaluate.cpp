@@ -159,7 +159,7 @@ EvalResult evaluate_run(const EvalRequest& req) {
               DataError, "{}: the dataset's classes [{}] differ from the model's [{}]", cfg.data.path,
               fmt::join(ds.class_names, ", "), fmt::join(model_classes, ", "));
     const std::string split_path = (run / "split.json").string();
-    data::Split split = data::split_from_json(nlohmann::json::parse(read_file(split_path)), ds, split_path);
+    data::Split split = data::split_from_json(read_json_file(split_path), ds, split_path);
     idx = r.split == "train" ? split.train : r.split == "val" ? split.val : split.test;
     FER_CHECK(!idx.empty(), DataError, "{}: the {} split is empty{}", split_path, r.split,
               r.split == "test" ? fmt::format(" (its data has no test part, data.split.test \"\"); score the run on a "

@@ -173,9 +173,9 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   data::Split split;
   nlohmann::json run_config;
   if (opts.resume) {
-    split = data::split_from_json(nlohmann::json::parse(read_file((run / "split.json").string())), ds,
+    split = data::split_from_json(read_json_file((run / "split.json").string()), ds,
                                   (run / "split.json").string());
-    run_config = nlohmann::json::parse(read_file((run / "config.json").string()));
+    run_config = read_json_file((run / "config.json").string());
     // The run's own resolved preprocessing (dataset mean/std) wins; anything else that differs
     // would silently make the resumed run another experiment.
     config::Config saved = config::parse_config(run_config.dump(), (run / "config.json").string());

@@ -158,6 +158,33 @@ expect_exit 2 "infer --json naming a directory" -- \
   "$FER" infer "$T/face.png" --run "$T/run" --detector none --json "$T/outdir"
 err_has "is a directory" && ok "says it is a directory" || bad "says it is a directory"
 
+# ---- 13: damaged files are named with what is wrong ----
+cp -r "$T/run" "$T/run_split" && head -c 40 "$T/run/split.json" >"$T/run_split/split.json"
+expect_exit 1 "resume with a cut split.json" -- train --out "$T/run_split" --resume --set train.epochs=3
+err_has "run_split/split.json: not valid JSON" && ok "names split.json" || bad "names split.json"
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$T" <<'PYEOF'
+import sys, h5py, numpy as np
+t = sys.argv[1]
+with h5py.File(t + "/lzf.h5", "w") as f:  # h5py's own filter, absent from libhdf5
+    f.create_dataset("data_pixel", data=np.zeros((30, 48, 48), np.uint8), compression="lzf")
+    f.create_dataset("data_label", data=np.arange(30) % 7)
+with h5py.File(t + "/huge.h5", "w") as f:  # declares 10^9 faces in a 2 KB file
+    f.create_dataset("data_pixel", shape=(10**9, 48, 48), dtype=np.uint8, chunks=(1, 48, 48), compression="gzip")
+    f.create_dataset("data_label", shape=(10**9,), dtype=np.int64, chunks=(1024,), compression="gzip")
+PYEOF
+  for f in lzf huge; do
+    expect_exit 1 "CK+ HDF5 ($f)" -- train --out "$T/run_$f" --set data.format=ck_plus_h5 --set data.path="$T/$f.h5"
+    cp "$T/err" "$T/err_$f"
+  done
+  grep -q 'lzf.h5: "data_pixel" is compressed with the HDF5 filter "lzf"' "$T/err_lzf" &&
+    ok "names the missing filter" || bad "names the missing filter"
+  grep -q 'huge.h5: "data_label" declares shape \[1000000000\]' "$T/err_huge" &&
+    ok "refuses an impossible size by name" || bad "refuses an impossible size by name"
+else
+  echo "SKIP: the HDF5 cases (/usr/bin/python3 has no h5py)"
+fi
+
 # ---- 14: --checkpoint last is labelled as such and kept apart ----
 expect_exit 0 "eval best" -- "$FER" eval --run "$T/run" --no-html --bootstrap 0
 cp "$T/run/eval_test.json" "$T/eval_best.json"

@@ -86,6 +86,7 @@ TEST(ModelZoo, RegistryListsVgg19AndCompactCnn) {
   for (const auto& m : fer::models::model_infos()) names.push_back(m.name);
   EXPECT_NE(std::find(names.begin(), names.end(), "vgg19"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "compact_cnn"), names.end());
+  EXPECT_EQ(names, fer::config::model_names());  // what a config may name, checked at parse time
 }
 
 // ---------------------------------------------------------------------------------- vgg19

@@ -255,7 +255,7 @@ TEST(Config, WrongTypes) {
             "t.json:2: /seed: expected a non-negative integer, got -1");
   EXPECT_EQ(error_of(R"({"data": {"path": "x"},
   "model": {"name": 18}})"),
-            "t.json:2: /model/name: expected a non-empty string, got 18");
+            "t.json:2: /model/name: expected one of \"resnet18\", \"fusion_early\", \"fusion_feature\", \"fusion_late\", \"vgg19\", \"compact_cnn\", \"vit\", \"vit_se\", got 18");
   EXPECT_EQ(error_of(R"({"data": {"path": "x"},
   "train": [1]})"),
             "t.json:2: /train: expected an object, got [1]");
@@ -747,4 +747,18 @@ TEST(Schedule, CosineAndPlateau) {
   EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 7, 0.01), 0.001);
   t.scheduler = "none";
   EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 7), 0.1);
+}
+
+TEST(Config, UnknownFormatAndModelNamesGiveFileAndLine) {
+  const std::string text = R"({
+  "data": {"format": "fer2014_h5", "path": "x.h5"},
+  "model": {"name": "resnet18"}
+})";
+  std::string msg = fer::test::error_of<fer::ConfigError>([&] { fer::config::parse_config(text, "c.json"); });
+  EXPECT_HAS(msg, "c.json:2:");
+  EXPECT_HAS(msg, "did you mean \"fer2013_h5\"");
+  msg = fer::test::error_of<fer::ConfigError>(
+      [&] { fer::config::parse_config(text, "c.json", {"data.format=ck_plus_h5", "model.name=resnet19"}); });
+  EXPECT_HAS(msg, "--set model.name=resnet19");
+  EXPECT_HAS(msg, "did you mean \"resnet18\"");
 }

@@ -429,6 +429,7 @@ TEST(DataRegistry, FormatsAndUnknownName) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5", "paired_folder", "viri",
                                             "nvie"}));
+  EXPECT_EQ(names, fer::config::dataset_format_names());  // what a config may name, checked at parse time
   EXPECT_HAS(error_of<fer::ConfigError>([] { fer::data::load_dataset("jaffe", "x"); }),
              "unknown dataset format \"jaffe\"; known: image_folder, fer2013_csv, fer2013_h5, "
              "ck_plus_h5, paired_folder, viri, nvie");

@@ -235,6 +235,11 @@ struct Config {
 /// ("configs/x.json:4: /train/lr: expected a number > 0, got \"fast\"").
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
+/// The values data.format and model.name take, checked when a config is parsed (with its
+/// file:line). The data registry and the model zoo implement exactly these; tests tie them.
+const std::vector<std::string>& dataset_format_names();
+const std::vector<std::string>& model_names();
+
 /// Parses and validates JSON text; `origin` names it in errors (a file name or "<string>").
 Config parse_config(const std::string& text, const std::string& origin,
                     const std::vector<std::string>& overrides = {});

@@ -1,6 +1,7 @@
 #pragma once
 // File helpers that never leave a half-written file where a good one was.
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace fer {
@@ -22,6 +23,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Reads a whole file. Throws IoError naming the file when it is missing or unreadable.
 std::string read_file(const std::string& path);
+
+/// Reads and parses a JSON file: IoError as read_file, DataError naming the file and where the
+/// parser stopped when it is not valid JSON (a run's split.json or config.json cut short).
+nlohmann::json read_json_file(const std::string& path);
 
 /// One CSV field, RFC 4180: quoted (with doubled quotes) only when it holds a comma, a quote or
 /// a line break.
