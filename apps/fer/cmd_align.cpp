@@ -90,7 +90,7 @@ Runner add_align(CLI::App& app) {
       ->check(CLI::IsMember({"largest", "all"}))
       ->capture_default_str();
   sub->add_option("--threads", o->a.threads, "Worker threads, each with its own detector (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   sub->add_flag("--force", o->a.force,
                 "Redo every image, replacing an earlier alignment of --out made with other settings");
   sub->add_flag("--no-progress", o->no_progress, "No progress line");

@@ -12,12 +12,12 @@ Runner add_bench(CLI::App& app) {
   auto o = std::make_shared<train::BenchOptions>();
   sub->add_option("--data", o->data, "CK_data.h5 (default: ../shared/data/ck_plus/CK_data.h5 if present, "
                                      "else generated faces)");
-  sub->add_option("--batch", o->batch, "Batch size")->capture_default_str();
+  sub->add_option("--batch", o->batch, "Batch size")->check(whole_number(1))->capture_default_str();
   sub->add_option("--crop", o->crop, "Random-crop side")->capture_default_str();
-  sub->add_option("--iters", o->iters, "Timed batches")->capture_default_str();
+  sub->add_option("--iters", o->iters, "Timed batches")->check(whole_number(1))->capture_default_str();
   sub->add_option("--warmup", o->warmup, "Untimed batches first")->capture_default_str();
   sub->add_option("--width", o->width, "ResNet-18 width (64 = standard)")->capture_default_str();
-  sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
+  sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   return [o]() {
     if (o->data.empty() && std::filesystem::exists("../shared/data/ck_plus/CK_data.h5")) {

@@ -244,9 +244,9 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--annotate", o->annotate, "Write each image / video with boxes, landmarks, labels and bars here");
   sub->add_option("--crops", o->crops, "Write each aligned face crop (what the model saw) here");
   sub->add_flag("--show", o->show, "Show videos and cameras in a window with overlays and fps (q or Esc stops)");
-  sub->add_option("--every", o->every, "Videos: analyse every N-th frame")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--every", o->every, "Videos: analyse every N-th frame")->check(whole_number(1))->capture_default_str();
   sub->add_option("--max-frames", o->max_frames, "Videos and cameras: stop after this many analysed frames (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   sub->add_option("--smooth", o->smooth, "Videos: smooth each face's probabilities over time, 0 (off) .. 0.99")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
@@ -261,12 +261,12 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--upsample", o->upsample, "Image doublings before detection (finds small faces; slower)")
       ->check(CLI::Range(0, 3));
   sub->add_option("--min-confidence", o->min_confidence, "Drop detections scoring below this");
-  sub->add_option("--min-face", o->min_face, "Drop faces smaller than this many pixels")->check(CLI::NonNegativeNumber);
+  sub->add_option("--min-face", o->min_face, "Drop faces smaller than this many pixels")->check(whole_number(0));
   sub->add_option("--landmark-model", o->landmark_model, "dlib 68-point model file");
   sub->add_option("--mmod-model", o->mmod_model, "dlib CNN face detector file (mmod_human_face_detector.dat)");
   sub->add_option("--haar-cascade", o->haar_cascade, "OpenCV Haar cascade file");
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)");
+  sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   auto* json_opt = sub->get_option("--json");
   auto* csv_opt = sub->get_option("--csv");
   return [o, sub, json_opt, csv_opt]() {

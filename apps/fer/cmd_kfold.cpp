@@ -322,8 +322,8 @@ Runner add_kfold(CLI::App& app) {
   auto o = std::make_shared<KfoldOptions>();
   o->flags.add_to(sub, /*need_config=*/false);
   sub->get_option("--out")->description("K-fold directory: DIR/fold_<i>/ per fold (default runs/<name>_kfold)");
-  sub->add_option("--folds", o->folds, "Number of folds K (sets data.split.folds)");
-  sub->add_option("--fold", o->fold, "Run only fold i (1..K), e.g. one job of a cluster job array");
+  sub->add_option("--folds", o->folds, "Number of folds K (sets data.split.folds)")->check(whole_number(2));
+  sub->add_option("--fold", o->fold, "Run only fold i (1..K), e.g. one job of a cluster job array")->check(whole_number(1));
   sub->add_option("-j,--jobs", o->jobs, "Folds run at once; the cores are split between them")
       ->capture_default_str();
   sub->require_subcommand(0, 1);

@@ -20,6 +20,10 @@ Runner add_list(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_import(CLI::App& app);
 
+/// A whole number in [lo, hi] for an option: "expected a whole number >= 1, got \"0\"", and "not
+/// a number" for words (CLI11's own range checks print 300-digit bounds and call words out of range).
+CLI::Validator whole_number(long long lo, long long hi = 2147483647LL);
+
 /// Logs to stderr; `verbosity` -1 quiet, 0 normal, 1 debug.
 void setup_logging(int verbosity);
 /// Also logs into `path` (appending), e.g. <run>/train.log.

@@ -9,6 +9,24 @@
 #include "commands.hpp"
 
 namespace fer::app {
+
+CLI::Validator whole_number(long long lo, long long hi) {
+  const std::string range = hi == 2147483647LL ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        size_t used = 0;
+        long long v = 0;
+        try {
+          v = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size()) return fmt::format("expected a whole number {}, got \"{}\" (not a number)", range, text);
+        if (v < lo || v > hi) return fmt::format("expected a whole number {}, got {}", range, text);
+        return std::string();
+      },
+      lo == 0 && hi == 2147483647LL ? "NONNEGATIVE" : lo == 1 && hi == 2147483647LL ? "POSITIVE" : range);
+}
 namespace {
 // The run log files opened by add_log_file, so that an error that ends the command is recorded in
 // them too (main prints it on stderr only).
@@ -60,7 +78,7 @@ void CommonRunFlags::add_to(CLI::App* sub, bool need_config) {
         return fmt::format("expected an integer 0..18446744073709551615, got {}", text);
       });
   sub->add_option("--device", device, "auto | cpu | cuda | cuda:N (auto = CUDA when available)");
-  sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
 }
 
 std::vector<std::string> CommonRunFlags::overrides() const {

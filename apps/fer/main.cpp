@@ -3,6 +3,9 @@
 // by Ctrl-C or SIGTERM keeps its files and then ends by that signal (a shell sees 130 or 143).
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -36,6 +39,16 @@ int main(int argc, char** argv) {
                    fer::app::add_import}) {
     auto runner = add(app);
     commands.emplace_back(app.get_subcommands({}).back(), runner);
+  }
+  // "fer frobnicate": name the unknown command (CLI11 would only say one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (auto& [sub, run] : commands) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::fprintf(stderr, "error: unknown command \"%s\"; the commands are %s (fer --help)\n", argv[1],
+                   fmt::format("{}", fmt::join(names, ", ")).c_str());
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);

@@ -40,6 +40,8 @@ void check_request(const EvalRequest& req) {
   FER_CHECK(req.bootstrap >= 0, UsageError, "--bootstrap: expected 0 (off) or a number of resamples, got {}",
             req.bootstrap);
   FER_CHECK(req.data.empty() || fs::exists(req.data), IoError, "--data {}: no such config file", req.data);
+  FER_CHECK(req.checkpoint == "best" || req.checkpoint == "last" || fs::is_regular_file(req.checkpoint), UsageError,
+            "--checkpoint {}: expected best, last or the path of a .pt file", req.checkpoint);
 }
 
 std::string resolved_split(const EvalRequest& req) {

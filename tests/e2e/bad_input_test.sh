@@ -194,5 +194,14 @@ check "eval_test_last.json written" test -s "$T/run/eval_test_last.json"
 cmp -s "$T/run/eval_test.json" "$T/eval_best.json" && ok "eval_test.json (best.pt) left as it was" ||
   bad "eval_test.json (best.pt) left as it was"
 
+# ---- 14: command-line messages ----
+expect_exit 2 "an unknown command" -- "$FER" frobnicate
+err_has 'unknown command "frobnicate"' && ok "is named" || bad "is named"
+expect_exit 2 "--every 0" -- "$FER" infer --run "$T/run" --every 0 "$T/face.png"
+err_has "expected a whole number >= 1, got 0" && ok "--every 0 says what it expects" || bad "--every 0 says what it expects"
+expect_exit 2 "--threads many" -- "$FER" eval --run "$T/run" --threads many
+err_has "(not a number)" && ok "a word is not a number" || bad "a word is not a number"
+expect_exit 2 "eval --checkpoint foo is a usage error" -- "$FER" eval --run "$T/run" --checkpoint foo
+
 echo "bad_input_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
