@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <regex>
@@ -73,7 +75,8 @@ DirLock::DirLock(const std::string& dir, const std::string& what) {
     if (!e.is_regular_file(ec)) continue;
     const std::string name = e.path().filename().string();
     std::smatch m;
-    const bool stale_tmp = std::regex_match(name, m, tmp_name) && !alive(std::stol(m[1].str()));
+    // a PID too long for a long (a name that only looks like ours) parses as 0: not alive
+    const bool stale_tmp = std::regex_match(name, m, tmp_name) && !alive(std::strtol(m[1].str().c_str(), nullptr, 10) == LONG_MAX ? 0 : std::strtol(m[1].str().c_str(), nullptr, 10));
     const bool partial = name.size() > 8 && name.compare(name.size() - 8, 8, ".partial") == 0;
     if ((stale_tmp || partial) && fs::remove(e.path(), ec)) {
       ++removed_;

@@ -36,7 +36,7 @@ void check_image_pixels(const std::string& path);
 /// check_image_pixels, and refuses a truncated JPEG (no end-of-image marker after its first
 /// scan): libjpeg decodes one with a grey bottom and only a "Premature end of JPEG file"
 /// without the name. DataError for both, naming the file; an empty Mat when OpenCV cannot
-/// decode the bytes (the caller says so). The file is read once.
+/// decode the bytes (the caller says so). The header is read first, then the whole file once.
 cv::Mat read_image(const std::string& path, int flags);
 
 /// True when `bytes` (a JPEG file) hold an end-of-image marker after the main image's first
