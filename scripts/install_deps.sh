@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev
   python3-torch python3-torchvision python3-h5py  # /usr/bin/python3: parity test, reference bench
   python3-matplotlib                         # scripts/seed_parity.sh: the parity plot
+  python3-opencv                             # scripts/bench/infer_pytorch.py: the Python infer peer
 )
 
 missing=()

@@ -208,7 +208,7 @@ Runner add_infer(CLI::App& app) {
       "model.fallback), else it fails. Cameras, videos, --annotate, --crops, --show, --geometry-scores and the face "
       "options are for single-image models.");
   struct Opts {
-    std::string run, checkpoint = "best", device = "auto", json, csv, annotate, crops;
+    std::string run, checkpoint = "best", device = "auto", precision, json, csv, annotate, crops;
     std::vector<std::string> inputs, pairs, fallbacks;
     std::vector<int> cameras;
     std::string tta = "none";
@@ -266,6 +266,8 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--mmod-model", o->mmod_model, "dlib CNN face detector file (mmod_human_face_detector.dat)");
   sub->add_option("--haar-cascade", o->haar_cascade, "OpenCV Haar cascade file");
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--precision", o->precision, "fp32 | bf16 | fp16 for the model (default: the run's train.precision)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   auto* json_opt = sub->get_option("--json");
   auto* csv_opt = sub->get_option("--csv");
@@ -283,7 +285,7 @@ Runner add_infer(CLI::App& app) {
                 "--show needs a display (DISPLAY is not set); use --annotate DIR to write the overlays instead");
     }
     train::configure_threads(o->threads);
-    infer::Predictor predictor(infer::resolve_checkpoint(o->run, o->checkpoint), o->device);
+    infer::Predictor predictor(infer::resolve_checkpoint(o->run, o->checkpoint), o->device, o->precision);
     const auto& classes = predictor.class_names();
     if (is_fused_model(predictor.config())) {
       std::vector<std::string> unsupported;
@@ -305,6 +307,7 @@ Runner add_infer(CLI::App& app) {
       po.folders = o->inputs;
       po.fallbacks = o->fallbacks;
       po.device = o->device;
+      po.precision = o->precision;
       po.tta = augment::parse_tta(o->tta, "--tta");
       po.to_json = to_json;
       po.to_csv = to_csv;

@@ -150,6 +150,7 @@ int run_kfold(KfoldOptions& o) {
     config::Config checked = cfg;
     data::adopt_alignment(checked);
     const data::Dataset ds = data::load_configured(checked.data);
+    config::check_class_weights(checked.train, ds.class_names);
     data::check_folds(ds, checked.data.split, derive_seed(checked.seed, Stream::kSplit));
   }
 

@@ -40,8 +40,9 @@ struct CommonRunFlags {
   std::string device;
   std::string seed;  ///< --seed as typed ("" = the config's), checked to be a uint64
   int threads = -1;
+  std::string precision;  ///< --precision ("" = the config's train.precision)
   void add_to(CLI::App* sub, bool need_config);
-  /// The overrides implied by --seed/--device/--threads plus the --set ones.
+  /// The overrides implied by --seed/--device/--threads/--precision plus the --set ones.
   std::vector<std::string> overrides() const;
 };
 

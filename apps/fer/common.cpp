@@ -79,6 +79,9 @@ void CommonRunFlags::add_to(CLI::App* sub, bool need_config) {
       });
   sub->add_option("--device", device, "auto | cpu | cuda | cuda:N (auto = CUDA when available)");
   sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
+  sub->add_option("--precision", precision, "fp32 | bf16 | fp16: train.precision (bf16: CPUs with AVX512-BF16 or "
+                                            "AMX, GPUs; fp16: CUDA)")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
 }
 
 std::vector<std::string> CommonRunFlags::overrides() const {
@@ -86,6 +89,7 @@ std::vector<std::string> CommonRunFlags::overrides() const {
   if (!seed.empty()) o.push_back("seed=" + seed);
   if (!device.empty()) o.push_back("device=\"" + device + "\"");
   if (threads >= 0) o.push_back("threads=" + std::to_string(threads));
+  if (!precision.empty()) o.push_back("train.precision=\"" + precision + "\"");
   o.insert(o.end(), sets.begin(), sets.end());
   return o;
 }

@@ -82,14 +82,15 @@ std::string modality_channels_str(const config::PairedConfig& p) {
 /// Loads the fallback model for modality `m` of `fused` and checks it can stand in for the fused
 /// model on that modality alone. `origin` names where it was given ("--fallback visible=runs/v").
 std::unique_ptr<infer::Predictor> load_fallback(const std::string& origin, const std::string& run, size_t m,
-                                                const infer::Predictor& fused, const std::string& device) {
+                                                const infer::Predictor& fused, const std::string& device,
+                                                const std::string& precision) {
   const config::PairedConfig& fp = fused.config().data.paired;
   const std::string& modality = fp.modalities[m];
   std::string path;
   std::unique_ptr<infer::Predictor> p;
   try {
     path = infer::resolve_checkpoint(run);
-    p = std::make_unique<infer::Predictor>(path, device);
+    p = std::make_unique<infer::Predictor>(path, device, precision);
   } catch (const IoError& e) {
     throw IoError(fmt::format("{}: {}", origin, e.what()));
   } catch (const DataError& e) {
@@ -264,7 +265,7 @@ int infer_paired(infer::Predictor& fused, const PairedInferOptions& o) {
       return only_modality(s) == static_cast<int>(m);
     });
     if (needed && it != given.end()) {
-      fallbacks[m] = load_fallback(it->second.first, it->second.second, m, fused, o.device);
+      fallbacks[m] = load_fallback(it->second.first, it->second.second, m, fused, o.device, o.precision);
     }
   }
 

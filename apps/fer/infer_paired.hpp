@@ -19,6 +19,7 @@ struct PairedInferOptions {
   std::vector<std::string> folders;    ///< positional inputs: paired folders
   std::vector<std::string> fallbacks;  ///< --fallback MODALITY=RUN_OR_CHECKPOINT (win over model.fallback)
   std::string device = "auto";
+  std::string precision;  ///< --precision ("" = each run's train.precision)
   augment::Tta tta = augment::Tta::kNone;
   bool to_json = false, to_csv = false;
   std::string json, csv;  ///< "" or "-" = stdout

@@ -621,6 +621,7 @@ void read_paired(ObjectReader r, PairedConfig& p) {
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
 const std::vector<std::string> kSchedulers = {"none", "cosine", "step", "plateau"};
 const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
+const std::vector<std::string> kPrecisions = {"fp32", "bf16", "fp16"};
 const std::vector<std::string> kSelectMetrics = {"accuracy", "macro_f1", "loss"};
 const std::vector<std::string> kSelectTiebreaks = {"first", "loss"};
 
@@ -678,20 +679,24 @@ void read_data(ObjectReader r, DataConfig& d) {
     const std::string ptr = r.at("classes");
     if (!v->is_array()) loc.fail(ptr, "expected an array of class names, got " + show(*v));
     d.classes.clear();
+    d.classes_at.clear();
     for (size_t i = 0; i < v->size(); ++i) {
       std::string name = as_string(loc, child(ptr, i), (*v)[i], /*non_empty=*/true);
       if (std::find(d.classes.begin(), d.classes.end(), name) != d.classes.end()) {
         loc.fail(child(ptr, i), fmt::format("expected distinct class names, got \"{}\" twice", name));
       }
       d.classes.push_back(std::move(name));
+      d.classes_at.push_back(loc.where(child(ptr, i)) + ": " + child(ptr, i));
     }
   }
   if (const json* v = r.get("label_map")) {
     const std::string ptr = r.at("label_map");
     if (!v->is_object()) loc.fail(ptr, "expected an object of source class -> new class names, got " + show(*v));
     d.label_map.clear();
+    d.label_map_at.clear();
     for (auto it = v->begin(); it != v->end(); ++it) {
       d.label_map[it.key()] = as_string(loc, child(ptr, it.key()), it.value(), /*non_empty=*/true);
+      d.label_map_at[it.key()] = loc.where(child(ptr, it.key())) + ": " + child(ptr, it.key());
     }
   }
   read_split(r.object("split"), d.split);
@@ -982,6 +987,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
     if (cw->empty()) loc.fail(cw_ptr, "expected one weight >= 0 per class, got []");
     t.class_weights = "custom";
     r.read_numbers("class_weights", t.class_weight_values, Bounds::at_least(0));
+    t.class_weights_at = loc.where(cw_ptr) + ": " + cw_ptr;
   } else {
     if (cw != nullptr && (!cw->is_string() || std::find(kClassWeights.begin(), kClassWeights.end(),
                                                         cw->get_ref<const std::string&>()) == kClassWeights.end())) {
@@ -993,6 +999,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
       if (cwv == nullptr) loc.fail(cwv_ptr, "required key missing (class_weights \"custom\" needs one weight per class)");
       r.read_numbers("class_weight_values", t.class_weight_values, Bounds::at_least(0));
       if (t.class_weight_values.empty()) loc.fail(cwv_ptr, "expected one weight >= 0 per class, got []");
+      t.class_weights_at = loc.where(cwv_ptr) + ": " + cwv_ptr;
     } else if (cwv != nullptr) {
       loc.fail(cwv_ptr, fmt::format("expected no class_weight_values with class_weights \"{}\", got {}", t.class_weights,
                                     show(*cwv)));
@@ -1003,6 +1010,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   r.read_number("grad_clip_value", t.grad_clip_value, Bounds::at_least(0));
   r.read_enum("select_metric", t.select_metric, kSelectMetrics);
   r.read_enum("select_tiebreak", t.select_tiebreak, kSelectTiebreaks);
+  r.read_enum("precision", t.precision, kPrecisions);
   r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
   r.read_number("budget_minutes", t.budget_minutes, Bounds::closed(0, 525600));  // up to a year
   // The rank regularisation applies to the importance weights: without them only the defaults
@@ -1224,6 +1232,7 @@ Json build_json(const Config& c) {
   train["grad_clip_value"] = t.grad_clip_value;
   train["select_metric"] = t.select_metric;
   train["select_tiebreak"] = t.select_tiebreak;
+  train["precision"] = t.precision;
   train["early_stopping"] = t.early_stopping;
   train["budget_minutes"] = t.budget_minutes;
   j["train"] = train;
@@ -1432,6 +1441,13 @@ const std::vector<std::string>& model_names() {
 }  // namespace fer::config
 
 namespace fer::config {
+
+void check_class_weights(const TrainConfig& t, const std::vector<std::string>& class_names) {
+  if (t.class_weights != "custom" || t.class_weight_values.size() == class_names.size()) return;
+  throw ConfigError(fmt::format("{}: expected one weight per class, got {} weights for {} classes ({})",
+                                t.class_weights_at.empty() ? std::string("/train/class_weights") : t.class_weights_at,
+                                t.class_weight_values.size(), class_names.size(), join(class_names, ", ", false)));
+}
 
 bool is_paired_format(const std::string& f) {
   return std::find(kPairedFormats.begin(), kPairedFormats.end(), f) != kPairedFormats.end();

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 Dataset load_configured(const config::DataConfig& cfg) {
   Dataset ds = load_dataset(cfg);  // paired formats read cfg.paired and apply cfg.subject_pattern themselves
   if (!is_paired_format(cfg.format)) assign_subjects(ds, cfg.subject_pattern);  // any format with file names
-  if (!cfg.label_map.empty() || !cfg.classes.empty()) ds = remap_classes(std::move(ds), cfg.label_map, cfg.classes);
+  if (!cfg.label_map.empty() || !cfg.classes.empty()) {
+    ds = remap_classes(std::move(ds), cfg.label_map, cfg.classes, cfg.classes_at, cfg.label_map_at);
+  }
   FER_CHECK(!ds.samples.empty(), DataError, "{}: no samples", cfg.path);
   return ds;
 }

@@ -80,7 +80,8 @@ std::vector<int> modality_channels(const config::DataConfig& cfg) {
 }
 
 Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& label_map,
-                      const std::vector<std::string>& classes) {
+                      const std::vector<std::string>& classes, const std::vector<std::string>& classes_at,
+                      const std::map<std::string, std::string>& label_map_at) {
   const std::vector<std::string> source = ds.class_names;
   auto index_in = [](const std::vector<std::string>& v, const std::string& name) {
     return static_cast<int>(std::find(v.begin(), v.end(), name) - v.begin());
@@ -94,8 +95,10 @@ Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& labe
     mid = source;
   } else {
     for (const auto& [from, to] : label_map) {
+      const auto at = label_map_at.find(from);
       FER_CHECK(index_in(source, from) < static_cast<int>(source.size()), ConfigError,
-                "data.label_map: unknown class \"{}\" in {}; its classes are: {}", from, ds.source,
+                "{}: unknown class \"{}\" in {}; its classes are: {}",
+                at == label_map_at.end() ? std::string("data.label_map") : at->second, from, ds.source,
                 join(source));
       FER_CHECK(!to.empty(), ConfigError, "data.label_map: \"{}\" maps to an empty name", from);
     }
@@ -120,10 +123,11 @@ Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& labe
     final_names = mid;
   } else {
     std::fill(step2.begin(), step2.end(), -1);
-    for (const auto& c : classes) {
+    for (size_t k = 0; k < classes.size(); ++k) {
+      const std::string& c = classes[k];
       const int j = index_in(mid, c);
-      FER_CHECK(j < static_cast<int>(mid.size()), ConfigError,
-                "data.classes: unknown class \"{}\"; available{}: {}", c,
+      FER_CHECK(j < static_cast<int>(mid.size()), ConfigError, "{}: unknown class \"{}\"; available{}: {}",
+                k < classes_at.size() ? classes_at[k] : std::string("data.classes"), c,
                 label_map.empty() ? "" : " after data.label_map", join(mid));
       FER_CHECK(step2[j] < 0, ConfigError, "data.classes: \"{}\" is listed twice", c);
       step2[j] = static_cast<int>(final_names.size());

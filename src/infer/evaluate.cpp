@@ -22,6 +22,7 @@
 #include "fer/infer/predictor.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/engine.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::infer {
@@ -78,6 +79,7 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
   f.emplace_back("samples", std::to_string(samples));
   f.emplace_back("model", eval::model_label(cfg));  // with its options: attention, self-cure, pretrained, ...
   f.emplace_back("test-time augmentation", r.tta);
+  f.emplace_back("precision", r.precision);
   for (const auto& line : r.mapping) f.emplace_back("classes", line);
   if (r.ci.resamples > 0) {
     f.emplace_back("95% intervals", fmt::format("stratified percentile bootstrap, {} resamples, seed {}",
@@ -90,7 +92,7 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
       const auto str = [](const nlohmann::json& v) {
         return v.is_string() ? v.get<std::string>() : v.dump();
       };
-      for (const char* key : {"seed", "fer_version", "git_commit", "libraries", "device", "threads", "host"}) {
+      for (const char* key : {"seed", "fer_version", "git_commit", "libraries", "device", "threads", "precision", "host"}) {
         if (j.contains(key)) f.emplace_back(key, str(j[key]));
       }
       if (j.contains("dataset") && j["dataset"].contains("sha256")) {
@@ -129,6 +131,40 @@ std::string run_report_html(const EvalRequest& req, const EvalResult& r, const c
   return eval::render_run_report(page);
 }
 
+/// Why `ckpt` (with record `meta` and config `cfg`) is not a checkpoint of the run in `run`, or
+/// "" when it is or nothing says otherwise: the run ids differ (run.json and every checkpoint
+/// carry one), or, for runs written before run ids, its seed or data section differs from the
+/// run's config.json (which is what split.json was made from).
+std::string foreign_checkpoint(const fs::path& run, const std::string& ckpt, const nlohmann::json& meta,
+                               const config::Config& cfg) {
+  const std::string id = meta.value("run_id", std::string());
+  const fs::path last = run / "last.pt";
+  if (!id.empty() && fs::is_regular_file(last) && fs::path(ckpt) != last) {
+    const std::string run_id = train::read_checkpoint_meta(last.string()).value("run_id", std::string());
+    if (!run_id.empty() && run_id != id) {
+      return fmt::format("it was written by another run (run id {}; {} has run id {})", id, last.string(), run_id);
+    }
+    if (!run_id.empty()) return "";
+  }
+  const fs::path saved = run / "config.json";
+  if (!fs::is_regular_file(saved)) return "";
+  nlohmann::json own = read_json_file(saved.string());
+  nlohmann::json theirs = config::to_json(cfg);
+  std::vector<std::string> diffs;
+  if (own.value("seed", nlohmann::json()) != theirs["seed"]) diffs.push_back("/seed");
+  for (auto* j : {&own, &theirs}) {  // may differ between the run and its resumptions
+    if (!j->contains("data") || !(*j)["data"].is_object()) continue;
+    (*j)["data"].erase("workers");
+    (*j)["data"].erase("prefetch");
+  }
+  for (const auto& op : nlohmann::json::diff(own.value("data", nlohmann::json()), theirs["data"])) {
+    diffs.push_back("/data" + op.value("path", ""));
+  }
+  if (diffs.empty()) return "";
+  return fmt::format("its config differs from {} at {}, which split.json was made from", saved.string(),
+                     fmt::join(diffs, ", "));
+}
+
 }  // namespace
 
 EvalResult evaluate_run(const EvalRequest& req) {
@@ -161,6 +197,11 @@ EvalResult evaluate_run(const EvalRequest& req) {
               DataError, "{}: the dataset's classes [{}] differ from the model's [{}]", cfg.data.path,
               fmt::join(ds.class_names, ", "), fmt::join(model_classes, ", "));
     const std::string split_path = (run / "split.json").string();
+    const std::string foreign = foreign_checkpoint(run, ckpt, meta, cfg);
+    FER_CHECK(foreign.empty(), DataError,
+              "{} is not a checkpoint of the run in {}: {}; evaluate it with its own run directory (--run), "
+              "or score it on a dataset with --data CONFIG.json",
+              ckpt, run.string(), foreign);
     data::Split split = data::split_from_json(read_json_file(split_path), ds, split_path);
     idx = r.split == "train" ? split.train : r.split == "val" ? split.val : split.test;
     FER_CHECK(!idx.empty(), DataError, "{}: the {} split is empty{}", split_path, r.split,
@@ -215,9 +256,12 @@ EvalResult evaluate_run(const EvalRequest& req) {
                   data::modality_channels(cfg.data)});
   train::load_checkpoint(ckpt, *model, nullptr, false);
   const torch::Device device(train::resolve_device(req.device));
+  r.precision = req.precision.empty() ? cfg.train.precision : req.precision;
+  const std::string slow = train::check_precision(r.precision, device.str(), "--precision");
+  if (!slow.empty()) spdlog::warn("{}", slow);
   model->to(device);
   auto pred = train::predict(*model, ds, idx, pipeline, tta, cfg.eval.batch_size, cfg.data.workers, device,
-                             /*with_loss=*/cmap.identity());
+                             /*with_loss=*/cmap.identity(), r.precision);
 
   std::vector<int> truth = pred.truth, predicted = pred.pred;
   double loss = pred.loss;
@@ -263,6 +307,7 @@ EvalResult evaluate_run(const EvalRequest& req) {
   j["checkpoint_epoch"] = r.epoch;
   j["checkpoint_selected_on"] = r.selection;
   j["tta"] = r.tta;
+  j["precision"] = r.precision;
   j["samples"] = idx.size();
   if (!data_record.is_null()) j["dataset"] = data_record;
   if (!cmap.identity()) {

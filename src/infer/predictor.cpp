@@ -1,5 +1,6 @@
 #include "fer/infer/predictor.hpp"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/engine.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::infer {
@@ -36,9 +38,11 @@ struct Predictor::Impl {
   std::shared_ptr<models::Classifier> model;
   std::unique_ptr<augment::Pipeline> pipeline;
   torch::Device device{torch::kCPU};
+  std::string precision;
 };
 
-Predictor::Predictor(const std::string& checkpoint_path, const std::string& device) : impl_(new Impl) {
+Predictor::Predictor(const std::string& checkpoint_path, const std::string& device, const std::string& precision)
+    : impl_(new Impl) {
   auto& d = *impl_;
   d.meta = train::read_checkpoint_meta(checkpoint_path);
   try {
@@ -48,6 +52,9 @@ Predictor::Predictor(const std::string& checkpoint_path, const std::string& devi
     throw DataError(fmt::format("{}: incomplete checkpoint record: {}", checkpoint_path, e.what()));
   }
   d.device = torch::Device(train::resolve_device(device));
+  d.precision = precision.empty() ? d.cfg.train.precision : precision;
+  const std::string slow = train::check_precision(d.precision, d.device.str(), "--precision");
+  if (!slow.empty()) spdlog::warn("{}", slow);
   const std::vector<int> modalities = data::modality_channels(d.cfg.data);
   d.pipeline = std::make_unique<augment::Pipeline>(d.cfg.preprocess, d.cfg.augment, modalities);
   d.model = models::create_model(d.cfg.model, {d.cfg.preprocess.channels, d.pipeline->output_size(),
@@ -64,6 +71,7 @@ Predictor& Predictor::operator=(Predictor&&) noexcept = default;
 const std::vector<std::string>& Predictor::class_names() const { return impl_->classes; }
 const config::Config& Predictor::config() const { return impl_->cfg; }
 const nlohmann::json& Predictor::meta() const { return impl_->meta; }
+const std::string& Predictor::precision() const { return impl_->precision; }
 
 std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& images, augment::Tta tta) {
   auto& d = *impl_;
@@ -93,7 +101,11 @@ std::vector<std::vector<float>> Predictor::predict(const std::vector<cv::Mat>& i
   torch::NoGradGuard no_grad;
   auto x = torch::from_blob(buf.data(), {static_cast<int64_t>(images.size()) * crops, c, s, s}, torch::kFloat32)
                .to(d.device);
-  auto logits = train::forward_views(*d.model, x, static_cast<int64_t>(images.size()), crops);
+  torch::Tensor logits;
+  {
+    const train::AutocastScope autocast(d.precision, d.device.str());
+    logits = train::forward_views(*d.model, x, static_cast<int64_t>(images.size()), crops);
+  }
   auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
   const int64_t k = probs.size(1);
   const float* p = probs.data_ptr<float>();

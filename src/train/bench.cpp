@@ -10,6 +10,7 @@
 #include "fer/data/synth.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/engine.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/train/runtime.hpp"
 
 namespace fer::train {
@@ -17,6 +18,42 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// 2 x multiply-adds of one forward pass of the bench's ResNet-18 (3x3 stride-1 stem, no
+/// max-pool, global pool): every convolution, the 1x1 downsamples and the linear layer.
+double resnet18_forward_gflop(int width, int side, int in_channels, int classes) {
+  double macs = 9.0 * in_channels * width * side * side;  // the stem
+  int s = side, c = width;
+  for (int stage = 0; stage < 4; ++stage) {
+    const int co = width << stage;
+    for (int block = 0; block < 2; ++block) {
+      const int stride = stage > 0 && block == 0 ? 2 : 1;
+      const int so = (s - 1) / stride + 1;  // 3x3 with padding 1, and the 1x1 downsample alike
+      macs += 9.0 * c * co * so * so + 9.0 * co * co * so * so;
+      if (stride != 1 || c != co) macs += 1.0 * c * co * so * so;
+      c = co;
+      s = so;
+    }
+  }
+  macs += 1.0 * c * classes;
+  return 2.0 * macs / 1e9;
+}
+
+/// GFLOP/s of torch::mm on two 2048 x 2048 matrices in `precision` on `device`.
+double mm_gflops(const std::string& precision, const torch::Device& device) {
+  const auto dtype = precision == "bf16" ? torch::kBFloat16 : precision == "fp16" ? torch::kHalf : torch::kFloat32;
+  const int64_t n = 2048;
+  auto a = torch::randn({n, n}).to(device, dtype);
+  auto b = torch::randn({n, n}).to(device, dtype);
+  torch::Tensor c;
+  for (int i = 0; i < 2; ++i) c = torch::mm(a, b);
+  c.sum().item<float>();  // waits for the device
+  const int reps = device.is_cuda() ? 50 : 6;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) c = torch::mm(a, b);
+  c.sum().item<float>();
+  return reps * 2.0 * n * n * n / since(t0) / 1e9;
+}
 
 data::Dataset bench_dataset(const BenchOptions& o) {
   if (!o.data.empty()) return data::load_dataset(o.format, o.data);
@@ -39,6 +76,12 @@ BenchResult run_bench(const BenchOptions& o) {
   r.threads = configure_threads(o.threads);
   r.device = resolve_device(o.device);
   const torch::Device device(r.device);
+  const std::string slow = check_precision(o.precision, r.device, "--precision");
+  if (!slow.empty()) spdlog::warn("{}", slow);
+  r.precision = describe_precision(o.precision, r.device);
+  r.host = host_description();
+  r.mm_gflops_fp32 = mm_gflops("fp32", device);
+  r.mm_gflops = o.precision == "fp32" ? r.mm_gflops_fp32 : mm_gflops(o.precision, device);
   data::Dataset ds = bench_dataset(o);
   std::vector<size_t> all(ds.samples.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -76,13 +119,22 @@ BenchResult run_bench(const BenchOptions& o) {
   mc.width = o.width;
   mc.stem = "3x3";
   torch::manual_seed(0);
-  auto model = models::create_model(mc, {3, o.crop, static_cast<int>(ds.class_names.size())});
+  const int classes = static_cast<int>(ds.class_names.size());
+  auto model = models::create_model(mc, {3, o.crop, classes});
+  r.forward_gflop = resnet18_forward_gflop(o.width, o.crop, 3, classes);
   model->to(device);
+  if (o.channels_last) to_channels_last(*model);
   model->train();
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
+  const auto memory_format = o.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   auto step = [&](const torch::Tensor& x, const torch::Tensor& y) {
     opt.zero_grad();
-    auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+    torch::Tensor logits;
+    {
+      const AutocastScope autocast(o.precision, r.device);
+      logits = model->forward(x.contiguous(memory_format));
+    }
+    auto loss = torch::nn::functional::cross_entropy(logits.to(torch::kFloat32), y);
     loss.backward();
     opt.step();
     return loss.item<double>();
@@ -116,13 +168,28 @@ BenchResult run_bench(const BenchOptions& o) {
     r.train_loop = n / since(t0);
   }
 
-  // 4. Evaluation with ten-crop.
+  // 4. Inference alone: the forward pass in eval mode on a ready batch.
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    auto x = torch::randn({o.batch, 3, o.crop, o.crop}).to(device).contiguous(memory_format);
+    auto forward = [&] {
+      const AutocastScope autocast(o.precision, r.device);
+      return model->forward(x).to(torch::kFloat32).sum().item<float>();  // waits for the device
+    };
+    for (int i = 0; i < o.warmup; ++i) forward();
+    const auto t0 = Clock::now();
+    for (int i = 0; i < o.iters; ++i) forward();
+    r.inference = static_cast<double>(o.iters) * o.batch / since(t0);
+  }
+
+  // 5. Evaluation with ten-crop.
   {
     std::vector<size_t> eval_idx(idx.begin(), idx.begin() + std::min<size_t>(idx.size(), 4 * o.batch));
     predict(*model, ds, std::vector<size_t>(eval_idx.begin(), eval_idx.begin() + o.batch), pipeline,
-            augment::Tta::kTenCrop, o.batch, 0, device);  // warm-up
+            augment::Tta::kTenCrop, o.batch, 0, device, true, o.precision);  // warm-up
     const auto t0 = Clock::now();
-    auto p = predict(*model, ds, eval_idx, pipeline, augment::Tta::kTenCrop, o.batch, 0, device);
+    auto p = predict(*model, ds, eval_idx, pipeline, augment::Tta::kTenCrop, o.batch, 0, device, true, o.precision);
     r.eval_ten_crop = p.truth.size() / since(t0);
   }
   return r;

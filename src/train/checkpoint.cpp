@@ -67,8 +67,13 @@ void save_checkpoint(const std::string& path, models::Classifier& model, torch::
   // Weights as one flat name -> tensor dict (torchvision-style names), so a checkpoint of
   // another architecture can be diagnosed key by key.
   c10::Dict<std::string, at::Tensor> weights;
-  for (const auto& p : model.named_parameters(/*recurse=*/true)) weights.insert(p.key(), p.value().detach().cpu());
-  for (const auto& b : model.named_buffers(/*recurse=*/true)) weights.insert(b.key(), b.value().detach().cpu());
+  // Contiguous (NCHW) whatever the memory order in training (to_channels_last).
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    weights.insert(p.key(), p.value().detach().cpu().contiguous());
+  }
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) {
+    weights.insert(b.key(), b.value().detach().cpu().contiguous());
+  }
   archive.write("weights", c10::IValue(weights));
   if (optimizer) {
     torch::serialize::OutputArchive opt_archive;

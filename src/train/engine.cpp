@@ -3,7 +3,19 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/torch.h>
 
+#include "fer/train/precision.hpp"
+
 namespace fer::train {
+
+void to_channels_last(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  for (auto& b : model.buffers()) {
+    if (b.dim() == 4) b.set_data(b.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+}
 
 torch::Tensor images_to_tensor(const data::Batch& batch, const torch::Device& device) {
   auto t = torch::from_blob(const_cast<float*>(batch.images.data()),
@@ -14,20 +26,26 @@ torch::Tensor images_to_tensor(const data::Batch& batch, const torch::Device& de
 
 torch::Tensor forward_views(models::Classifier& model, const torch::Tensor& x, int64_t n, int views,
                             int64_t max_rows) {
+  // Channels-last weights (fer bench --channels-last) take their inputs in the same order.
+  const auto params = model.parameters();
+  const bool nhwc = x.dim() == 4 && !params.empty() && params[0].dim() == 4 &&
+                    params[0].is_contiguous(torch::MemoryFormat::ChannelsLast) && !params[0].is_contiguous();
+  const torch::Tensor xs = nhwc ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   torch::Tensor logits;
-  if (x.size(0) <= max_rows) {
-    logits = model.forward(x);
+  if (xs.size(0) <= max_rows) {
+    logits = model.forward(xs);
   } else {
     std::vector<torch::Tensor> parts;
-    for (const auto& chunk : x.split(max_rows)) parts.push_back(model.forward(chunk));
+    for (const auto& chunk : xs.split(max_rows)) parts.push_back(model.forward(chunk));
     logits = torch::cat(parts);
   }
+  logits = logits.to(torch::kFloat32);
   return views > 1 ? logits.view({n, views, -1}).mean(1) : logits;
 }
 
 Predictions predict(models::Classifier& model, const data::Dataset& ds, const std::vector<size_t>& indices,
                     const augment::Pipeline& pipeline, augment::Tta tta, int batch_size, int workers,
-                    const torch::Device& device, bool with_loss) {
+                    const torch::Device& device, bool with_loss, const std::string& precision) {
   torch::NoGradGuard no_grad;
   model.eval();
   data::LoaderOptions lo;
@@ -41,7 +59,11 @@ Predictions predict(models::Classifier& model, const data::Dataset& ds, const st
   data::Batch batch;
   while (loader.next(batch)) {
     auto x = images_to_tensor(batch, device);
-    auto logits = forward_views(model, x, batch.n, batch.crops);
+    torch::Tensor logits;
+    {
+      const AutocastScope autocast(precision, device.str());
+      logits = forward_views(model, x, batch.n, batch.crops);
+    }
     if (with_loss) {
       auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
       loss_sum += torch::nn::functional::cross_entropy(

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <random>
 
 #include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
@@ -24,6 +25,7 @@
 #include "fer/train/engine.hpp"
 #include "fer/train/init_streams.hpp"
 #include "fer/train/losses.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/train/pretrained.hpp"
 #include "fer/train/selection.hpp"
 #include "fer/train/runtime.hpp"
@@ -82,6 +84,59 @@ std::vector<std::string> config_differences(const nlohmann::json& a, const nlohm
     diffs.push_back(path);
   }
   return diffs;
+}
+
+/// Dynamic loss scaling for fp16 training, as torch.cuda.amp.GradScaler does it: the loss is
+/// multiplied by the scale before backward so small gradients do not underflow fp16; gradients are
+/// divided by it before clipping and the step; a step whose gradients hold inf or NaN is skipped
+/// and the scale halved; after 2000 clean steps it doubles. Off (a no-op) for fp32 and bf16.
+class LossScaler {
+ public:
+  explicit LossScaler(bool on) : on_(on) {}
+  torch::Tensor scale(const torch::Tensor& loss) const { return on_ ? loss * scale_ : loss; }
+  /// Divides the gradients by the scale; false when any is inf or NaN (skip the step).
+  bool unscale(const std::vector<torch::Tensor>& params) const {
+    if (!on_) return true;
+    torch::NoGradGuard no_grad;
+    torch::Tensor bad;
+    for (const auto& p : params) {
+      torch::Tensor g = p.grad();
+      if (!g.defined()) continue;
+      g.mul_(1.0 / scale_);
+      const torch::Tensor n = torch::logical_not(torch::isfinite(g)).sum();
+      bad = bad.defined() ? bad + n : n;
+    }
+    return !bad.defined() || bad.item<int64_t>() == 0;
+  }
+  void update(bool finite) {
+    if (!on_) return;
+    if (!finite) {
+      scale_ *= 0.5;
+      good_ = 0;
+      ++skipped_;
+      spdlog::debug("fp16: gradients overflowed; step skipped, loss scale now {}", scale_);
+    } else if (++good_ == 2000) {
+      scale_ *= 2.0;
+      good_ = 0;
+    }
+  }
+  int64_t skipped() const { return skipped_; }
+
+ private:
+  bool on_;
+  double scale_ = 65536.0;
+  int good_ = 0;
+  int64_t skipped_ = 0;
+};
+
+/// A new run's identity: 16 hex digits from the system's entropy, the clock and the process id.
+/// run.json and every checkpoint carry it, so a checkpoint moved between runs is recognised.
+std::string new_run_id() {
+  std::random_device rd;
+  const auto ticks = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  const uint64_t v = ((static_cast<uint64_t>(rd()) << 32) ^ rd()) ^ (ticks * 0x9E3779B97F4A7C15ull) ^
+                     static_cast<uint64_t>(getpid());
+  return fmt::format("{:016x}", v);
 }
 
 std::vector<eval::EpochRecord> history_from_json(const nlohmann::json& j) {
@@ -156,14 +211,22 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         "{}: already holds a run (last.pt); pass --resume to continue it, or choose another --out", run.string()));
   }
 
+  // The run's identity: kept across resumes (a run written before ids existed gets one now).
+  std::string run_id;
+  if (opts.resume) run_id = read_checkpoint_meta(last_pt.string()).value("run_id", std::string());
+  if (run_id.empty()) run_id = new_run_id();
+
   const int threads = configure_threads(cfg.threads);
   const std::string device_name = resolve_device(cfg.device);
   const torch::Device device(device_name);
   at::globalContext().setDeterministicAlgorithms(cfg.deterministic, /*warn_only=*/true);
   if (cfg.deterministic) at::globalContext().setBenchmarkCuDNN(false);
   const std::string host = host_description();
-  spdlog::info("fer {} ({}), {}, device {}, {} threads; host {}", version(), git_commit(), library_versions(),
-               device_name, threads, host);
+  const std::string precision_warning = check_precision(cfg.train.precision, device_name, "train.precision");
+  const std::string precision = describe_precision(cfg.train.precision, device_name);
+  spdlog::info("fer {} ({}), {}, device {}, {} threads, precision {}; host {}", version(), git_commit(),
+               library_versions(), device_name, threads, precision, host);
+  if (!precision_warning.empty()) spdlog::warn("{}", precision_warning);
 
   // ---- data and split ----
   const auto t_data = Clock::now();
@@ -197,9 +260,11 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     write_file_atomic((run / "config.json").string(), config::to_json(cfg).dump(2) + "\n");
   }
   nlohmann::json record = {
+      {"run_id", run_id},
       {"fer_version", version()},      {"git_commit", git_commit()},
       {"libraries", library_versions()}, {"device", device_name},
       {"threads", threads},            {"host", host},
+      {"precision", precision},
       {"seed", cfg.seed},
       {"derived_seeds",
        {{"split", derive_seed(cfg.seed, Stream::kSplit)},
@@ -275,9 +340,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         w.push_back(counts[c] > 0 ? static_cast<double>(split.train.size()) / (num_classes * counts[c]) : 0.0);
       }
     } else {
+      config::check_class_weights(cfg.train, ds.class_names);
       w = cfg.train.class_weight_values;
-      FER_CHECK(static_cast<int>(w.size()) == num_classes, ConfigError,
-                "/train/class_weights: {} weights for {} classes", w.size(), num_classes);
     }
     class_weights = torch::tensor(w, torch::kFloat32).to(device);
   }
@@ -332,8 +396,14 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         problem = "is missing";
       } else {
         try {
-          const int held = read_checkpoint_meta(best_pt.string()).at("train_state").value("epoch", 0);
-          if (held != best_epoch) problem = fmt::format("holds epoch {}", held);
+          const nlohmann::json held_meta = read_checkpoint_meta(best_pt.string());
+          const int held = held_meta.at("train_state").value("epoch", 0);
+          const std::string held_run = held_meta.value("run_id", std::string());
+          if (!held_run.empty() && held_run != run_id) {
+            problem = fmt::format("was written by another run (run id {}, this run {})", held_run, run_id);
+          } else if (held != best_epoch) {
+            problem = fmt::format("holds epoch {}", held);
+          }
         } catch (const std::exception& e) {
           problem = fmt::format("cannot be read ({})", e.what());
         }
@@ -357,6 +427,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
 
   auto make_meta = [&](int epochs_done) {
     return nlohmann::json{
+        {"run_id", run_id},
         {"config", config::to_json(cfg)},
         {"class_names", ds.class_names},
         {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
@@ -383,6 +454,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                  "epochs are timed (at most train.epochs = {})",
                  tc.budget_minutes, tc.epochs);
   }
+  LossScaler scaler(tc.precision == "fp16");
   for (int epoch = start_epoch; epoch < horizon; ++epoch) {
     const auto t0 = Clock::now();
     config::TrainConfig schedule = tc;  // the schedule spans the horizon
@@ -415,21 +487,31 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
       auto x = images_to_tensor(batch, device);
       auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
       optimizer->zero_grad();
-      torch::Tensor logits, loss;
+      torch::Tensor logits, loss, alpha;
+      {  // the forward pass in train.precision; the loss below in fp32
+        const AutocastScope autocast(tc.precision, device_name);
+        if (cfg.model.importance_weighting) {
+          std::tie(logits, alpha) = model->forward_weighted(x);
+        } else {
+          logits = model->forward(x);
+        }
+      }
+      logits = logits.to(torch::kFloat32);
       if (cfg.model.importance_weighting) {  // self-cure: logit-weighted CE + rank regularisation
-        torch::Tensor alpha;
-        std::tie(logits, alpha) = model->forward_weighted(x);
-        loss = importance_weighted_loss(logits, alpha, y, tc.rank_high_fraction, tc.rank_margin,
-                                        tc.rank_weight, ce_options)
+        loss = importance_weighted_loss(logits, alpha.to(torch::kFloat32), y, tc.rank_high_fraction,
+                                        tc.rank_margin, tc.rank_weight, ce_options)
                    .total;
       } else {
-        logits = model->forward(x);
         loss = F::cross_entropy(logits, y, ce_options);
       }
-      loss.backward();
-      if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(model->parameters(), tc.grad_clip_value);
-      if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
-      optimizer->step();
+      scaler.scale(loss).backward();
+      const bool finite = scaler.unscale(model->parameters());
+      if (finite) {
+        if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(model->parameters(), tc.grad_clip_value);
+        if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
+        optimizer->step();
+      }
+      scaler.update(finite);
       const double l = loss.item<double>();
       FER_CHECK(std::isfinite(l), DataError,
                 "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1, l);
@@ -454,7 +536,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     const double train_seconds = seconds_since(t0);
 
     auto val = predict(*model, ds, sel, pipeline, augment::configured_tta(cfg.eval), cfg.eval.batch_size,
-                       cfg.data.workers, device);
+                       cfg.data.workers, device, /*with_loss=*/true, tc.precision);
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
     const double value = metric_value(metric, m, val.loss);
     const bool improved =

@@ -185,6 +185,33 @@ else
   echo "SKIP: the HDF5 cases (/usr/bin/python3 has no h5py)"
 fi
 
+# data.classes and class_weights are checked once the dataset is read: still with file:line,
+# and by fer kfold before any fold starts.
+cat >"$T/cls.json" <<JSON
+{
+  "name": "cls", "seed": 5, "threads": 1,
+  "data": {"format": "image_folder", "path": "$T/data", "workers": 1,
+           "classes": ["contempt"],
+           "split": {"scheme": "ratio", "ratios": [0.6, 0.2, 0.2]}},
+  "preprocess": {"size": 36, "channels": 1, "normalize": "none"},
+  "model": {"name": "resnet18", "width": 4},
+  "train": {"epochs": 1, "batch_size": 16,
+            "class_weights": [1, 2]}
+}
+JSON
+expect_exit 2 "an unknown class in data.classes" -- "$FER" train --config "$T/cls.json" --out "$T/run_cls"
+err_has 'cls.json:4: /data/classes/0: unknown class "contempt"' && ok "names its file and line" ||
+  { bad "names its file and line"; cat "$T/err"; }
+sed '4d' "$T/cls.json" >"$T/cw.json"
+expect_exit 2 "two class weights for four classes" -- "$FER" train --config "$T/cw.json" --out "$T/run_cw"
+err_has 'cw.json:8: /train/class_weights: expected one weight per class, got 2 weights for 4 classes' &&
+  ok "names its file and line" || { bad "names its file and line"; cat "$T/err"; }
+expect_exit 2 "fer kfold with two class weights for four classes" -- "$FER" kfold --config "$T/cw.json" \
+  --set data.split.scheme=stratified_kfold --folds 3 --out "$T/kf_cw"
+err_has 'cw.json:8: /train/class_weights' && ok "refused in the parent, with file and line" ||
+  { bad "refused in the parent, with file and line"; cat "$T/err"; }
+check "no fold was started" test ! -e "$T/kf_cw/fold_1"
+
 # ---- 14: --checkpoint last is labelled as such and kept apart ----
 expect_exit 0 "eval best" -- "$FER" eval --run "$T/run" --no-html --bootstrap 0
 cp "$T/run/eval_test.json" "$T/eval_best.json"
@@ -193,6 +220,20 @@ out_has "the last epoch, not selected" && ok "last.pt is not called selected" ||
 check "eval_test_last.json written" test -s "$T/run/eval_test_last.json"
 cmp -s "$T/run/eval_test.json" "$T/eval_best.json" && ok "eval_test.json (best.pt) left as it was" ||
   bad "eval_test.json (best.pt) left as it was"
+
+# ---- 14: a checkpoint of another run is named as such (not "the data changed") ----
+expect_exit 0 "another run on the same data" -- train --out "$T/other" --set seed=6 --set train.epochs=1
+expect_exit 1 "eval --run A --checkpoint B/best.pt" -- \
+  "$FER" eval --run "$T/run" --checkpoint "$T/other/best.pt" --no-html --bootstrap 0
+err_has "is not a checkpoint of the run in" && err_has "written by another run" &&
+  ok "says the checkpoint belongs to another run" || { bad "says the checkpoint belongs to another run"; cat "$T/err"; }
+cp -r "$T/run" "$T/run_foreign" && cp "$T/other/best.pt" "$T/run_foreign/best.pt"
+expect_exit 1 "eval of a best.pt copied in from another run" -- "$FER" eval --run "$T/run_foreign" --no-html --bootstrap 0
+err_has "written by another run" && ok "says so" || { bad "says so"; cat "$T/err"; }
+expect_exit 0 "resume with a best.pt from another run" -- train --out "$T/run_foreign" --resume --set train.epochs=3
+err_has "best.pt was written by another run" && ok "resume does not take it for this run's" ||
+  { bad "resume does not take it for this run's"; cat "$T/err"; }
+expect_exit 0 "eval after that resume" -- "$FER" eval --run "$T/run_foreign" --no-html --bootstrap 0
 
 # ---- 14: command-line messages ----
 expect_exit 2 "an unknown command" -- "$FER" frobnicate

@@ -250,6 +250,29 @@ expect_exit 0 "6 epochs straight" -- "$FER" train --config "$T/tiny.json" --out 
 cut -d, -f1-7 "$T/run4/history.csv" >"$T/h4"
 cut -d, -f1-7 "$T/run5/history.csv" >"$T/h5"
 check "resumed run equals the uninterrupted one" cmp -s "$T/h4" "$T/h5"
+# ---- mixed precision: bf16 learns as fp32 does, is recorded, resumes exactly ----
+expect_exit 0 "train in bf16" -- "$FER" train --config "$T/tiny.json" --out "$T/run_bf16" --precision bf16 --no-progress
+check "run.json records bf16" test "$(json "$T/run_bf16/run.json" 'd["precision"].split()[0]')" = bf16
+check "config.json records train.precision" test "$(json "$T/run_bf16/config.json" 'd["train"]["precision"]')" = bf16
+expect_exit 0 "eval of the bf16 run" -- "$FER" eval --run "$T/run_bf16" --no-html --bootstrap 0
+check "eval json: evaluated in the run's precision" test "$(json "$T/run_bf16/eval_test.json" 'd["precision"]')" = bf16
+acc16=$(json "$T/run_bf16/eval_test.json" 'd["accuracy"]')
+echo "tiny model test accuracy in bf16: $acc16 (fp32: $acc)"
+check "bf16 test accuracy >= 0.85 on generated faces, as fp32" $PY -c "import sys; sys.exit(0 if $acc16 >= 0.85 else 1)"
+expect_exit 0 "eval of the bf16 run in fp32" -- "$FER" eval --run "$T/run_bf16" --precision fp32 --no-html --bootstrap 0
+check "eval json: fp32 when asked" test "$(json "$T/run_bf16/eval_test.json" 'd["precision"]')" = fp32
+expect_exit 2 "fp16 on a CPU is refused" -- "$FER" infer --run "$T/run_bf16" --precision fp16 --detector none "$(find "$T/data" -name "*.png" | head -1)"
+err_has "fp16 mixed precision needs a CUDA device" && ok "and says why" || { bad "and says why"; cat "$T/err"; }
+expect_exit 0 "bf16: 2 of 4 epochs" -- "$FER" train --config "$T/tiny.json" --out "$T/run_b2" --precision bf16 \
+  --set train.epochs=2 --set train.scheduler=\"none\" --no-progress
+expect_exit 0 "bf16: resume to 4" -- "$FER" train --config "$T/tiny.json" --out "$T/run_b2" --precision bf16 --resume \
+  --set train.epochs=4 --set train.scheduler=\"none\" --no-progress
+expect_exit 0 "bf16: 4 straight" -- "$FER" train --config "$T/tiny.json" --out "$T/run_b4" --precision bf16 \
+  --set train.epochs=4 --set train.scheduler=\"none\" --no-progress
+cut -d, -f1-7 "$T/run_b2/history.csv" >"$T/hb2"
+cut -d, -f1-7 "$T/run_b4/history.csv" >"$T/hb4"
+check "a resumed bf16 run equals the uninterrupted one" cmp -s "$T/hb2" "$T/hb4"
+
 # ---- time budget: the schedule's epochs are fitted to the budget, run.json records it ----
 # The budget is ten of this machine's epochs (the median of run1's), so the check holds on a slow
 # or busy machine too (a fixed 9 s budget fitted a single epoch while other jobs shared the cores).

@@ -152,7 +152,32 @@ TEST(Config, RoundTripThroughToJson) {
   EXPECT_TRUE(j["data"]["label_map"].is_object());
   EXPECT_EQ(j["train"]["class_weights"], "none");
   EXPECT_EQ(j["augment"].size(), 12u);
-  EXPECT_EQ(j["train"].size(), 28u);  // the three rank_* keys, decay_start, grad_clip_value, budget_minutes and select_tiebreak included
+  EXPECT_EQ(j["train"].size(), 29u);  // the three rank_* keys, decay_start, grad_clip_value, budget_minutes, select_tiebreak and precision included
+}
+
+// The checks that need the dataset's class names name the file and line the names and weights
+// came from (issue 20, item 13), as the parse-time checks do.
+TEST(Config, RecordsWhereClassesAndWeightsWereWritten) {
+  const Config c = parse_config(R"({"data": {"path": "x",
+    "classes": ["happy",
+                "sad"],
+    "label_map": {"joy": "happy"}},
+  "train": {
+    "class_weights": [1, 2, 3]}})", "t.json");
+  EXPECT_EQ(c.data.classes_at, (std::vector<std::string>{"t.json:2: /data/classes/0", "t.json:3: /data/classes/1"}));
+  EXPECT_EQ(c.data.label_map_at.at("joy"), "t.json:4: /data/label_map/joy");
+  EXPECT_EQ(c.train.class_weights_at, "t.json:6: /train/class_weights");
+  EXPECT_HAS(fer::test::error_of<fer::ConfigError>([&] { fer::config::check_class_weights(c.train, {"happy", "sad"}); }),
+             "t.json:6: /train/class_weights: expected one weight per class, got 3 weights for 2 classes (happy, sad)");
+  fer::config::check_class_weights(c.train, {"a", "b", "c"});  // three classes: no error
+
+  const Config o = parse_config(R"({"data": {"path": "x"}})", "t.json", {R"(data.classes=["a"])",
+                                                                          "train.class_weights=custom",
+                                                                          "train.class_weight_values=[1,2]"});
+  EXPECT_EQ(o.data.classes_at, (std::vector<std::string>{"--set data.classes=[\"a\"]: /data/classes/0"}));
+  EXPECT_EQ(o.train.class_weights_at, "--set train.class_weight_values=[1,2]: /train/class_weight_values");
+  EXPECT_FALSE(to_json(c)["data"].contains("classes_at"));
+  EXPECT_FALSE(to_json(c)["train"].contains("class_weights_at"));
 }
 
 TEST(Config, ClassWeightsAcceptBothForms) {

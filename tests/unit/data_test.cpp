@@ -496,4 +496,17 @@ TEST(DataRemap, Errors) {
              "fer.csv: no samples left");
 }
 
+TEST(DataRemap, ErrorsNameWhereTheNameWasWritten) {
+  const Dataset ds = fer7({0, 3});
+  EXPECT_HAS(error_of<fer::ConfigError>([&] {
+               fer::data::remap_classes(ds, {}, {"happy", "contempt"}, {"c.json:3: /data/classes/0",
+                                                                        "c.json:4: /data/classes/1"});
+             }),
+             "c.json:4: /data/classes/1: unknown class \"contempt\"; available: angry");
+  EXPECT_HAS(error_of<fer::ConfigError>([&] {
+               fer::data::remap_classes(ds, {{"joy", "happy"}}, {}, {}, {{"joy", "c.json:7: /data/label_map/joy"}});
+             }),
+             "c.json:7: /data/label_map/joy: unknown class \"joy\" in fer.csv");
+}
+
 }  // namespace

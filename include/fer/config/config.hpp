@@ -58,6 +58,12 @@ struct DataConfig {
   std::string subject_pattern;
   int workers = 0;   ///< decode/augment threads; 0 = all cores
   int prefetch = 4;  ///< batches prepared ahead of the model
+  /// Where each data.classes entry and data.label_map key was written, with its key
+  /// ("configs/x.json:14: /data/classes/2", "--set data.classes=[...]: /data/classes/2"), for the
+  /// checks that need the dataset's class names; filled by parse_config, empty for settings
+  /// assembled in memory, not part of to_json.
+  std::vector<std::string> classes_at;
+  std::map<std::string, std::string> label_map_at;
 };
 
 /// The regex of a data.subject_pattern value: the preset's for a preset name ("ck_plus": CK+
@@ -183,12 +189,20 @@ struct TrainConfig {
   double rank_weight = 1.0;            ///< weight of the rank term; 0 = logit-weighted CE alone
   std::string class_weights = "none";  ///< none | balanced | custom
   std::vector<double> class_weight_values;  ///< custom: one weight per class
+  /// Where the custom weights were written ("configs/x.json:31: /train/class_weights"), for the
+  /// count check that needs the dataset; filled by parse_config, not part of to_json.
+  std::string class_weights_at;
   double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
   double grad_clip_value = 0.0;      ///< clamp every gradient element to [-v, v]; 0 = off
   std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
   /// Epochs that tie on an accuracy or macro-F1 select_metric: "first" keeps the earliest,
   /// "loss" takes the one with the lower selection loss (small validation parts tie often).
   std::string select_tiebreak = "first";
+  /// fp32, or mixed precision: bf16 (CPUs with AVX512-BF16 or AMX, recent GPUs) or fp16 (CUDA,
+  /// with dynamic loss scaling). Convolutions and matrix multiplies run in the lower precision;
+  /// weights, optimiser state, the loss and checkpoints stay fp32. Also the default precision of
+  /// fer eval and fer infer for the run (--precision changes it).
+  std::string precision = "fp32";
   int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
   /// Time budget in minutes of training (the epoch loop: training, validation, checkpoints);
   /// 0 = off. The trainer times its first epochs and fits the number of epochs the schedule
@@ -247,6 +261,11 @@ Config parse_config(const std::string& text, const std::string& origin,
 /// The fully resolved config as JSON (every field, defaults included). parse_config of its
 /// dump gives back an equal Config.
 nlohmann::json to_json(const Config& cfg);
+
+/// ConfigError unless custom class weights (train.class_weights) give one weight per class of
+/// `class_names` (the dataset's classes after data.label_map / data.classes), naming where the
+/// weights were written.
+void check_class_weights(const TrainConfig& t, const std::vector<std::string>& class_names);
 
 /// True for the paired visible + infrared formats (paired_folder, viri, nvie).
 bool is_paired_format(const std::string& format);

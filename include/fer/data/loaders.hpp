@@ -104,8 +104,10 @@ Dataset load_dataset(const config::DataConfig& cfg);
 
 /// Applies a label map (source class -> new class; classes not in a non-empty map are dropped)
 /// and then keeps only `classes` in that order (empty = keep all, new names in first-seen
-/// order of the map values, else original order). Unknown class names are ConfigErrors.
+/// order of the map values, else original order). Unknown class names are ConfigErrors, which
+/// name where the name was written when `classes_at` / `label_map_at` say (DataConfig's fields).
 Dataset remap_classes(Dataset ds, const std::map<std::string, std::string>& label_map,
-                      const std::vector<std::string>& classes);
+                      const std::vector<std::string>& classes, const std::vector<std::string>& classes_at = {},
+                      const std::map<std::string, std::string>& label_map_at = {});
 
 }  // namespace fer::data

@@ -18,6 +18,7 @@ struct EvalRequest {
   std::string split;
   std::string tta = "config";  ///< config (the run's eval.ten_crop / eval.flip) | none | flip | ten_crop
   std::string device = "auto";
+  std::string precision;  ///< fp32 | bf16 | fp16 of the forward passes; "" = the run's train.precision
   int threads = 0;
   /// Another dataset: a fer config file whose data section (and seed, name) is evaluated instead
   /// of the run's own data; the model's classes are mapped onto its classes (eval::ClassMap).
@@ -40,6 +41,7 @@ struct EvalResult {
   std::string tag;                       ///< the name part of the files written
   std::string dataset;                   ///< "" for the run's own data, else the data config's name
   std::string tta;                       ///< none | flip | ten_crop
+  std::string precision;                 ///< of the forward passes: fp32 | bf16 | fp16
   std::string selection;  ///< the split that chose the checkpoint
   int epoch = 0;          ///< epoch of the checkpoint
   eval::BootstrapCI ci;   ///< resamples 0 when not computed

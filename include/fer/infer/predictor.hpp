@@ -18,8 +18,10 @@ std::string resolve_checkpoint(const std::string& run_or_file, const std::string
 /// Classifies already-cropped face images.
 class Predictor {
  public:
-  /// Loads the checkpoint; device as in the config ("auto", "cpu", "cuda:0").
-  Predictor(const std::string& checkpoint_path, const std::string& device);
+  /// Loads the checkpoint; device as in the config ("auto", "cpu", "cuda:0"); precision of the
+  /// forward passes: fp32 | bf16 | fp16, "" = the run's train.precision (refused on a device that
+  /// cannot run it; a slow one is logged).
+  Predictor(const std::string& checkpoint_path, const std::string& device, const std::string& precision = "");
   ~Predictor();
   Predictor(Predictor&&) noexcept;
   Predictor& operator=(Predictor&&) noexcept;
@@ -29,6 +31,8 @@ class Predictor {
   const config::Config& config() const;
   /// The checkpoint's JSON record.
   const nlohmann::json& meta() const;
+  /// The precision of the forward passes (fp32 | bf16 | fp16).
+  const std::string& precision() const;
 
   /// Softmax probabilities for each 8-bit image (any channel count; converted as in training).
   /// A fused model (paired data, use "all") takes its modalities stacked as preprocess.channels
