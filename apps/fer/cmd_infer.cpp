@@ -359,6 +359,7 @@ Runner add_infer(CLI::App& app) {
 
     g_stop = false;
     auto previous = std::signal(SIGINT, on_sigint);
+    const auto t_start = std::chrono::steady_clock::now();  // models loaded: the loop alone is timed
     size_t images = 0, videos = 0, frames = 0, faces = 0, faceless_frames = 0;
     const char* window = "fer infer";
 
@@ -483,9 +484,12 @@ Runner add_infer(CLI::App& app) {
     std::signal(SIGINT, previous);
     if (o->show) cv::destroyAllWindows();
     sink.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     spdlog::info("{} image(s), {} video/camera stream(s) ({} frame(s) analysed, {} without a face): {} face(s) "
-                 "classified, {} failure(s){}",
-                 images, videos, frames, faceless_frames, faces, failures.size(), g_stop ? " (stopped early)" : "");
+                 "classified, {} failure(s){}; {:.2f} s, {:.2f} images+frames/s, {:.1f} faces/s",
+                 images, videos, frames, faceless_frames, faces, failures.size(), g_stop ? " (stopped early)" : "",
+                 seconds, seconds > 0 ? static_cast<double>(images + frames) / seconds : 0.0,
+                 seconds > 0 ? static_cast<double>(faces) / seconds : 0.0);
     for (const auto& f : failures) spdlog::error("failed: {}", f);
     return failures.empty() ? 0 : 1;
   };

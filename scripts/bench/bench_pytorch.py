@@ -7,9 +7,13 @@ Runs the same CPU workload as `fer bench` and prints images/s for four stages:
      gray -> 3 channels, RandomCrop(44), RandomHorizontalFlip, ToTensor, collate);
   2. model alone:          forward + backward + SGD step on ONE ready random batch;
   3. training loop:        the DataLoader feeding the model (what an epoch costs);
-  4. evaluation, ten-crop: DataLoader with TenCrop(44) on the 48 px images feeding
+  4. inference alone:      model.eval() forward under no_grad on ONE ready batch;
+  5. evaluation, ten-crop: DataLoader with TenCrop(44) on the 48 px images feeding
      model.eval() under no_grad, logits averaged over the 10 crops; reported in
      images (not crops) per second.
+
+--precision bf16 runs the forward passes under torch.autocast("cpu", bfloat16), the
+loss in fp32, as `fer bench --precision bf16` does. --json FILE writes the figures.
 
 Workload: torchvision ResNet-18 (num_classes=7) with a 3x3 stride-1 stem
 (conv1 = Conv2d(3, 64, 3, 1, 1, bias=False), maxpool = Identity) for 44x44
@@ -136,7 +140,11 @@ def main():
                    help="CK+ HDF5 file, or 'random' (default: ../shared/data/ck_plus/"
                         "CK_data.h5 relative to the repo root; random if absent)")
     p.add_argument("--seed", type=int, default=0, help="RNG seed (0)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="fp32, or bf16 autocast of the forward passes (fp32)")
+    p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
+    bf16 = args.precision == "bf16"
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -164,13 +172,16 @@ def main():
 
     def train_step(x, y):
         optimizer.zero_grad()
-        loss = criterion(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x)
+        loss = criterion(logits.float(), y)
         loss.backward()
         optimizer.step()
         return loss
 
     print(f"PyTorch {torch.__version__} (Python), ResNet-18, {CROP}x{CROP} crops, "
-          f"batch {args.batch}, {torch.get_num_threads()} threads, data: {data_name}",
+          f"batch {args.batch}, {torch.get_num_threads()} threads, precision {args.precision}, "
+          f"data: {data_name}",
           flush=True)
     n_img = args.iters * args.batch
 
@@ -204,21 +215,39 @@ def main():
     print(f"  {'training loop (loader + model)':<46}{loop_ips:>9.1f} img/s  "
           f"({rel:+.1f}% vs model alone)", flush=True)
 
-    # (4) evaluation with ten-crop (images/s, not crops/s)
+    # (4) inference alone on one ready batch
+    model.eval()
+
+    def infer_step():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return model(x).float().sum().item()
+
+    t = timed(args.warmup, args.iters, infer_step)
+    infer_ips = n_img / t
+    print(f"  {'inference alone (forward, eval mode)':<46}{infer_ips:>9.1f} img/s", flush=True)
+
+    # (5) evaluation with ten-crop (images/s, not crops/s)
     model.eval()
     it = cycle(eval_loader)
 
     def eval_step():
         xb, yb = next(it)  # xb: [B, 10, 3, 44, 44]
         b, ncrops = xb.shape[:2]
-        with torch.no_grad():
-            logits = model(xb.view(-1, *xb.shape[2:])).view(b, ncrops, -1).mean(1)
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(xb.view(-1, *xb.shape[2:])).float().view(b, ncrops, -1).mean(1)
             F.softmax(logits, dim=1).argmax(1)
         return logits
 
     t = timed(args.warmup, args.iters, eval_step)
     eval_ips = n_img / t
     print(f"  {'evaluation with ten-crop':<46}{eval_ips:>9.1f} img/s", flush=True)
+    if args.json:
+        import json
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                       "precision": args.precision, "batch": args.batch, "data": data_name,
+                       "pipeline": data_ips, "model": model_ips, "train_loop": loop_ips,
+                       "inference": infer_ips, "eval_ten_crop": eval_ips}, f, indent=2)
 
 
 if __name__ == "__main__":
