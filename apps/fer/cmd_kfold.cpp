@@ -29,6 +29,8 @@
 #include "fer/data/prepare.hpp"
 #include "fer/data/split.hpp"
 #include "fer/eval/kfold.hpp"
+#include "fer/train/precision.hpp"
+#include "fer/train/runtime.hpp"
 #include "interrupt.hpp"
 
 namespace fer::app {
@@ -151,6 +153,7 @@ int run_kfold(KfoldOptions& o) {
     data::adopt_alignment(checked);
     const data::Dataset ds = data::load_configured(checked.data);
     config::check_class_weights(checked.train, ds.class_names);
+    train::check_precision(checked.train.precision, train::resolve_device(checked.device), "train.precision");
     data::check_folds(ds, checked.data.split, derive_seed(checked.seed, Stream::kSplit));
   }
 

@@ -203,6 +203,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const fs::path last_pt = run / "last.pt", best_pt = run / "best.pt";
   FER_CHECK(!opts.resume || fs::exists(last_pt), ConfigError, "{}: nothing to resume (no last.pt)", run.string());
   if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
+  // fp16 on a CPU and the like fail before anything is written, too.
+  const std::string precision_warning = check_precision(cfg.train.precision, resolve_device(cfg.device), "train.precision");
   // One writer per run directory for the whole run: a second fer train there is refused, and
   // what is in the directory is looked at only once it is ours.
   const DirLock run_lock(run.string(), "fer train");
@@ -222,7 +224,6 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   at::globalContext().setDeterministicAlgorithms(cfg.deterministic, /*warn_only=*/true);
   if (cfg.deterministic) at::globalContext().setBenchmarkCuDNN(false);
   const std::string host = host_description();
-  const std::string precision_warning = check_precision(cfg.train.precision, device_name, "train.precision");
   const std::string precision = describe_precision(cfg.train.precision, device_name);
   spdlog::info("fer {} ({}), {}, device {}, {} threads, precision {}; host {}", version(), git_commit(),
                library_versions(), device_name, threads, precision, host);

@@ -211,6 +211,11 @@ expect_exit 2 "fer kfold with two class weights for four classes" -- "$FER" kfol
 err_has 'cw.json:8: /train/class_weights' && ok "refused in the parent, with file and line" ||
   { bad "refused in the parent, with file and line"; cat "$T/err"; }
 check "no fold was started" test ! -e "$T/kf_cw/fold_1"
+expect_exit 2 "fer kfold --precision fp16 on a CPU" -- "$FER" kfold --config "$T/tiny.json" \
+  --set data.split.scheme=stratified_kfold --folds 3 --precision fp16 --out "$T/kf_fp16"
+err_has "fp16 mixed precision needs a CUDA device" && ok "refused in the parent, saying why" ||
+  { bad "refused in the parent, saying why"; cat "$T/err"; }
+check "no fold was started" test ! -e "$T/kf_fp16/fold_1"
 
 # ---- 14: --checkpoint last is labelled as such and kept apart ----
 expect_exit 0 "eval best" -- "$FER" eval --run "$T/run" --no-html --bootstrap 0
