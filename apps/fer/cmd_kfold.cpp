@@ -133,6 +133,7 @@ int run_kfold(KfoldOptions& o) {
   std::vector<std::string> base;
   if (!f.seed.empty()) base.push_back("seed=" + f.seed);
   if (!f.device.empty()) base.push_back("device=\"" + f.device + "\"");
+  if (!f.precision.empty()) base.push_back("train.precision=\"" + f.precision + "\"");
   base.insert(base.end(), f.sets.begin(), f.sets.end());
   const int threads = f.threads >= 0 ? f.threads : std::max(1, cpu_count() / o.jobs);
   std::vector<std::string> child_sets = base;
