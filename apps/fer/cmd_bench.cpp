@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/core/io.hpp"
 #include "fer/train/bench.hpp"
 
@@ -23,7 +24,7 @@ Runner add_bench(CLI::App& app) {
   sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--precision", o->precision, "fp32 | bf16 | fp16: autocast of the forward passes")
-      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))
+      ->check(CLI::IsMember(train::precision_names()))
       ->capture_default_str();
   sub->add_flag("--channels-last", o->channels_last, "Weights and inputs in NHWC memory order");
   sub->add_option("--json", *json_path, "Also write the figures to FILE as JSON (for scripts/bench/compare.sh)");

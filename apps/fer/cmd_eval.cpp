@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/eval/compare.hpp"
@@ -247,7 +248,7 @@ Runner add_eval(CLI::App& app) {
   sub->add_flag("!--no-html", o->req.html, "Do not write report_<split>.html");
   sub->add_option("--device", o->req.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--precision", o->req.precision, "fp32 | bf16 | fp16 for the model (default: the run's train.precision)")
-      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+      ->check(CLI::IsMember(train::precision_names()));
   sub->add_option("--threads", o->req.threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   sub->add_option("--table", o->tables, "Write the comparison table to FILE (.csv, .md or .json; repeatable)");
   return [o]() {

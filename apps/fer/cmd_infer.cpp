@@ -19,6 +19,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "fer/train/precision.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
@@ -267,7 +268,7 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--haar-cascade", o->haar_cascade, "OpenCV Haar cascade file");
   sub->add_option("--device", o->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--precision", o->precision, "fp32 | bf16 | fp16 for the model (default: the run's train.precision)")
-      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+      ->check(CLI::IsMember(train::precision_names()));
   sub->add_option("--threads", o->threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   auto* json_opt = sub->get_option("--json");
   auto* csv_opt = sub->get_option("--csv");

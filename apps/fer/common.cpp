@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "fer/train/precision.hpp"
 
 namespace fer::app {
 
@@ -81,7 +82,7 @@ void CommonRunFlags::add_to(CLI::App* sub, bool need_config) {
   sub->add_option("--threads", threads, "Intra-op threads (0 = all cores)")->check(whole_number(0));
   sub->add_option("--precision", precision, "fp32 | bf16 | fp16: train.precision (bf16: CPUs with AVX512-BF16 or "
                                             "AMX, GPUs; fp16: CUDA)")
-      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+      ->check(CLI::IsMember(train::precision_names()));
 }
 
 std::vector<std::string> CommonRunFlags::overrides() const {

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
+
 #include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 
@@ -39,8 +41,14 @@ void set_autocast(bool cuda, bool enabled, at::ScalarType dtype) {
 
 }  // namespace
 
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names = {"fp32", "bf16", "fp16"};
+  return names;
+}
+
 std::string check_precision(const std::string& precision, const std::string& device, const std::string& what) {
-  FER_CHECK(precision == "fp32" || precision == "bf16" || precision == "fp16", ConfigError,
+  const auto& names = precision_names();
+  FER_CHECK(std::find(names.begin(), names.end(), precision) != names.end(), ConfigError,
             "{}: expected \"fp32\", \"bf16\" or \"fp16\", got \"{}\"", what, precision);
   if (precision == "fp32") return "";
   if (is_cuda(device)) {

@@ -3,8 +3,12 @@
 // mixed precision, where convolutions and matrix multiplies run in the lower precision under
 // autocast while the weights, the optimiser state, the loss and the checkpoints stay fp32.
 #include <string>
+#include <vector>
 
 namespace fer::train {
+
+/// The values train.precision and every --precision take: fp32, bf16, fp16.
+const std::vector<std::string>& precision_names();
 
 /// Refuses a precision the device cannot run (a ConfigError naming `what`, e.g. "--precision",
 /// and the reason: fp16 needs CUDA; bf16 on CUDA needs a GPU that has it) and returns a warning,
