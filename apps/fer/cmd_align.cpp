@@ -42,7 +42,7 @@ Runner add_align(CLI::App& app) {
     std::string face_config;
     std::string detector, align, landmark_model, mmod_model, haar_cascade;
     double eye_x = 0.35, eye_y = 0.35, padding = 0.1, min_confidence = 0.0;
-    int upsample = 1, min_face = 20;
+    int upsample = 1, min_face = 20, detect_max_side = 1024;
     bool no_progress = false;
   };
   auto o = std::make_shared<Opts>();
@@ -72,6 +72,9 @@ Runner add_align(CLI::App& app) {
       sub->add_option("--upsample", o->upsample, "Image doublings before detection, 0..3 (default 1)");
   auto* min_face =
       sub->add_option("--min-face", o->min_face, "Ignore faces smaller than this many pixels (default 20)");
+  auto* max_side = sub->add_option("--detect-max-side", o->detect_max_side,
+                                   "Detect on a copy scaled down to this longer side, in pixels; 0 = full size "
+                                   "(default 1024); landmarks and crops use the full image");
   auto* min_conf = sub->add_option("--min-confidence", o->min_confidence,
                                    "Ignore detections scoring below this (detector's own scale; default 0)");
   auto* landmarks = sub->add_option("--landmark-model", o->landmark_model,
@@ -95,8 +98,8 @@ Runner add_align(CLI::App& app) {
                 "Redo every image, replacing an earlier alignment of --out made with other settings");
   sub->add_flag("--no-progress", o->no_progress, "No progress line");
 
-  return [o, size, detector, align, eye_x, eye_y, padding, upsample, min_face, min_conf, landmarks, mmod,
-          haar]() {
+  return [o, size, detector, align, eye_x, eye_y, padding, upsample, min_face, max_side, min_conf,
+          landmarks, mmod, haar]() {
     face::AlignFolderOptions a = o->a;
     config::FaceConfig f;
     if (!o->face_config.empty()) f = load_face_config(o->face_config);
@@ -107,6 +110,7 @@ Runner add_align(CLI::App& app) {
     if (padding->count()) f.box_padding = o->padding;
     if (upsample->count()) f.upsample = o->upsample;
     if (min_face->count()) f.min_face = o->min_face;
+    if (max_side->count()) f.detect_max_side = o->detect_max_side;
     if (min_conf->count()) f.min_confidence = o->min_confidence;
     if (landmarks->count()) f.landmark_model = o->landmark_model;
     if (mmod->count()) f.mmod_model = o->mmod_model;

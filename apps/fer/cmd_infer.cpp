@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +28,7 @@
 #include "fer/train/runtime.hpp"
 #include "infer_output.hpp"
 #include "infer_paired.hpp"
+#include "interrupt.hpp"
 
 namespace fer::app {
 namespace fs = std::filesystem;
@@ -36,7 +36,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int /*sig*/) { g_stop = true; }
 
 std::string lower_ext(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -214,12 +213,12 @@ Runner add_infer(CLI::App& app) {
     std::vector<int> cameras;
     std::string tta = "none";
     bool show = false, geometry = false;
-    int threads = 0, every = 1;
+    int threads = 0, every = 1, redetect = infer::AnalyzerOptions{}.redetect_every;
     int64_t max_frames = 0;
     double smooth = 0.0;
     // face overrides (empty / negative = the checkpoint's)
     std::string detector, align, landmark_model, mmod_model, haar_cascade;
-    int upsample = -1, min_face = -1;
+    int upsample = -1, min_face = -1, detect_max_side = -1;
     double min_confidence = std::nan("");
   };
   auto o = std::make_shared<Opts>();
@@ -246,6 +245,11 @@ Runner add_infer(CLI::App& app) {
   sub->add_option("--crops", o->crops, "Write each aligned face crop (what the model saw) here");
   sub->add_flag("--show", o->show, "Show videos and cameras in a window with overlays and fps (q or Esc stops)");
   sub->add_option("--every", o->every, "Videos: analyse every N-th frame")->check(whole_number(1))->capture_default_str();
+  sub->add_option("--redetect", o->redetect,
+                  "Videos and cameras: search the whole frame for faces every N-th analysed frame (and when a face "
+                  "is lost); in between only near the previous frame's faces (1 = the whole frame every time)")
+      ->check(whole_number(1))
+      ->capture_default_str();
   sub->add_option("--max-frames", o->max_frames, "Videos and cameras: stop after this many analysed frames (0 = all)")
       ->check(whole_number(0));
   sub->add_option("--smooth", o->smooth, "Videos: smooth each face's probabilities over time, 0 (off) .. 0.99")
@@ -263,6 +267,11 @@ Runner add_infer(CLI::App& app) {
       ->check(CLI::Range(0, 3));
   sub->add_option("--min-confidence", o->min_confidence, "Drop detections scoring below this");
   sub->add_option("--min-face", o->min_face, "Drop faces smaller than this many pixels")->check(whole_number(0));
+  sub->add_option("--detect-max-side", o->detect_max_side,
+                  "Detect faces on a copy of the frame scaled down to this longer side, in pixels (0 = full size; "
+                  "default: the checkpoint's face.detect_max_side, 1024 unless set); landmarks and crops use the "
+                  "full frame")
+      ->check(whole_number(0));
   sub->add_option("--landmark-model", o->landmark_model, "dlib 68-point model file");
   sub->add_option("--mmod-model", o->mmod_model, "dlib CNN face detector file (mmod_human_face_detector.dat)");
   sub->add_option("--haar-cascade", o->haar_cascade, "OpenCV Haar cascade file");
@@ -291,8 +300,8 @@ Runner add_infer(CLI::App& app) {
     if (is_fused_model(predictor.config())) {
       std::vector<std::string> unsupported;
       for (const char* name : {"--camera", "--annotate", "--crops", "--show", "--geometry-scores", "--every",
-                               "--max-frames", "--smooth", "--detector", "--align", "--upsample", "--min-confidence",
-                               "--min-face", "--landmark-model", "--mmod-model", "--haar-cascade"}) {
+                               "--redetect", "--max-frames", "--smooth", "--detector", "--align", "--upsample", "--min-confidence",
+                               "--min-face", "--detect-max-side", "--landmark-model", "--mmod-model", "--haar-cascade"}) {
         if (sub->get_option(name)->count() > 0) unsupported.push_back(name);
       }
       const auto& paired = predictor.config().data.paired;
@@ -330,18 +339,23 @@ Runner add_infer(CLI::App& app) {
     if (!o->haar_cascade.empty()) fc.haar_cascade = o->haar_cascade;
     if (o->upsample >= 0) fc.upsample = o->upsample;
     if (o->min_face >= 0) fc.min_face = o->min_face;
+    if (o->detect_max_side >= 0) fc.detect_max_side = o->detect_max_side;
     if (!std::isnan(o->min_confidence)) fc.min_confidence = o->min_confidence;
     FER_CHECK(fc.detector != "mmod" || !fc.mmod_model.empty(), UsageError,
               "--detector mmod needs --mmod-model PATH (dlib's mmod_human_face_detector.dat; it is not packaged)");
     fc = config::parse_face_config(config::face_to_json(fc), "fer infer options");
-    spdlog::info("faces: detector {}, align {}, crop {} px{}", fc.detector, fc.align,
-                 fc.size > 0 ? fc.size : predictor.config().preprocess.size,
+    spdlog::info("faces: detector {}{}, align {}, crop {} px{}", fc.detector,
+                 fc.detector == "none" || fc.detect_max_side == 0
+                     ? ""
+                     : fmt::format(" (on frames scaled to at most {} px)", fc.detect_max_side),
+                 fc.align, fc.size > 0 ? fc.size : predictor.config().preprocess.size,
                  fc.detector == "none" ? " (each input is one face crop)" : "");
 
     infer::AnalyzerOptions aopt;
     aopt.tta = augment::parse_tta(o->tta, "--tta");
     aopt.smooth = o->smooth;
     aopt.geometry = o->geometry;
+    aopt.redetect_every = o->redetect;
     // One analyzer (it loads the models once); tracking is switched on, and reset, per video.
     infer::FaceAnalyzer analyzer(predictor, fc, aopt);
 
@@ -359,7 +373,7 @@ Runner add_infer(CLI::App& app) {
     NameBook crop_names;
 
     g_stop = false;
-    auto previous = std::signal(SIGINT, on_sigint);
+    catch_stop_signals(g_stop);  // Ctrl-C / SIGTERM: finish this frame, write the outputs, end by the signal
     const auto t_start = std::chrono::steady_clock::now();  // models loaded: the loop alone is timed
     size_t images = 0, videos = 0, frames = 0, faces = 0, faceless_frames = 0;
     const char* window = "fer infer";
@@ -482,7 +496,6 @@ Runner add_infer(CLI::App& app) {
         spdlog::error("{}", failures.back());
       }
     }
-    std::signal(SIGINT, previous);
     if (o->show) cv::destroyAllWindows();
     sink.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();

@@ -3,7 +3,8 @@
 
 For every image file given (or every frame of a video): decode (cv2.imread / VideoCapture),
 gray + equalizeHist, Haar detectMultiScale with fer's settings (scale 1.1, 4 neighbours,
---min-face), then each face box cropped, resized to --size (48), centre-cropped to --crop (44),
+--min-face; on the full frame, or with --detect-max-side N on a copy scaled down to a longer side
+of N px, as fer's face.detect_max_side does), then each face box cropped, resized to --size (48), centre-cropped to --crop (44),
 gray replicated to 3 channels, and all faces of the frame classified in one batch by a
 torchvision ResNet-18 with the 3x3 stride-1 stem and no max-pool (fer's CK+ model; random
 weights: speed does not depend on them), softmax. No landmarks and no alignment (fer does both).
@@ -44,6 +45,8 @@ def main():
     p.add_argument("--size", type=int, default=48)
     p.add_argument("--crop", type=int, default=44)
     p.add_argument("--min-face", type=int, default=0, help="Haar minSize (fer's face.min_face)")
+    p.add_argument("--detect-max-side", type=int, default=0,
+                   help="detect on a copy scaled down to this longer side (0 = full frame)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--json", help="write the figures to this file")
     args = p.parse_args()
@@ -66,12 +69,18 @@ def main():
                 yield cv2.imread(path, cv2.IMREAD_COLOR)
 
     def classify(frame):
-        gray = cv2.equalizeHist(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-        side = max(args.min_face, 1)
-        boxes = cascade.detectMultiScale(gray, 1.1, 4, minSize=(side, side))
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        scale = 1.0
+        small = gray
+        if 0 < args.detect_max_side < max(gray.shape):
+            scale = args.detect_max_side / max(gray.shape)
+            small = cv2.resize(gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
+                               interpolation=cv2.INTER_AREA)
+        side = max(int(args.min_face * scale), 1)
+        boxes = cascade.detectMultiScale(cv2.equalizeHist(small), 1.1, 4, minSize=(side, side))
         if len(boxes) == 0:
             return 0
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        boxes = [[int(round(v / scale)) for v in b] for b in boxes]
         crops = []
         for x, y, w, h in boxes:
             face = cv2.resize(gray[y:y + h, x:x + w], (args.size, args.size), interpolation=cv2.INTER_AREA)
@@ -90,10 +99,12 @@ def main():
         n_frames += 1
     seconds = time.perf_counter() - t0
     result = {"torch": torch.__version__, "opencv": cv2.__version__, "threads": args.threads,
-              "precision": args.precision, "frames": n_frames, "faces": n_faces, "seconds": seconds,
+              "precision": args.precision,
+              "detect_max_side": args.detect_max_side, "frames": n_frames, "faces": n_faces, "seconds": seconds,
               "frames_per_s": n_frames / seconds, "faces_per_s": n_faces / seconds}
+    where = "the full frame" if args.detect_max_side == 0 else f"a copy of at most {args.detect_max_side} px"
     print(f"Python (PyTorch {torch.__version__}, OpenCV {cv2.__version__}, {args.threads} threads, "
-          f"{args.precision}): {n_frames} frames, {n_faces} faces in {seconds:.2f} s: "
+          f"{args.precision}, detection on {where}): {n_frames} frames, {n_faces} faces in {seconds:.2f} s: "
           f"{result['frames_per_s']:.2f} frames/s, {result['faces_per_s']:.1f} faces/s")
     if args.json:
         with open(args.json, "w") as f:

@@ -782,6 +782,11 @@ void read_face(ObjectReader r, FaceConfig& f) {
   r.read_int("upsample", f.upsample, Bounds::closed(0, 3));
   r.read_number("min_confidence", f.min_confidence);
   r.read_int("min_face", f.min_face, Bounds::at_least(0));
+  r.read_int("detect_max_side", f.detect_max_side, Bounds::at_least(0));
+  if (f.detect_max_side > 0 && f.detect_max_side < 64) {
+    loc.fail(r.at("detect_max_side"), fmt::format("expected 0 (the full image) or at least 64 pixels, got {}",
+                                                  f.detect_max_side));
+  }
   r.read_enum("align", f.align, kAlign);
   r.read_int("size", f.size, Bounds::closed(0, 1024));
   if (f.size > 0 && f.size < 8) loc.fail(r.at("size"), fmt::format("expected 0 or 8..1024, got {}", f.size));
@@ -1094,6 +1099,7 @@ Json build_face_json(const FaceConfig& f) {
   face["upsample"] = f.upsample;
   face["min_confidence"] = f.min_confidence;
   face["min_face"] = f.min_face;
+  face["detect_max_side"] = f.detect_max_side;
   face["align"] = f.align;
   face["size"] = f.size;
   face["eye_x"] = f.eye_x;

@@ -210,6 +210,8 @@ std::vector<std::string> differing_settings(const nlohmann::json& now, const nlo
   std::map<std::string, nlohmann::json> a, b;
   flatten(now, "", a);
   flatten(before, "", b);
+  // Folders aligned before face.detect_max_side existed were detected at full size.
+  if (b.count("face.detector") && !b.count("face.detect_max_side")) b["face.detect_max_side"] = 0;
   std::set<std::string> keys;
   for (const auto& [k, v] : a) keys.insert(k);
   for (const auto& [k, v] : b) keys.insert(k);

@@ -49,14 +49,94 @@ void sort_and_filter(std::vector<Detection>& dets, const config::FaceConfig& cfg
                    [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });
 }
 
+std::vector<Detection> ScaledDetector::detect(const cv::Mat& image) {
+  FER_CHECK(!image.empty(), DataError, "empty image given to the face detector");
+  FER_CHECK(image.depth() == CV_8U, DataError, "face detection needs an 8-bit image, got depth {}", image.depth());
+  const cv::Mat input = reads_gray() ? to_gray(image) : image;
+  const int side = std::max(image.cols, image.rows);
+  cv::Mat scaled = input;
+  if (cfg_.detect_max_side > 0 && side > cfg_.detect_max_side) {
+    const double scale = static_cast<double>(cfg_.detect_max_side) / side;
+    const cv::Size to(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
+                      std::max(1, static_cast<int>(std::lround(image.rows * scale))));
+    cv::resize(input, scaled, to, 0, 0, cv::INTER_AREA);
+  }
+  const double sx = static_cast<double>(image.cols) / scaled.cols;
+  const double sy = static_cast<double>(image.rows) / scaled.rows;
+  const int min_side = std::max(1, static_cast<int>(std::floor(cfg_.min_face / std::max(sx, sy))));
+  std::vector<Detection> out = detect_at(scaled, min_side);
+  if (scaled.size() != image.size()) {
+    for (Detection& d : out) {
+      d.box = cv::Rect2f(static_cast<float>(d.box.x * sx), static_cast<float>(d.box.y * sy),
+                         static_cast<float>(d.box.width * sx), static_cast<float>(d.box.height * sy));
+    }
+  }
+  sort_and_filter(out, cfg_);
+  return out;
+}
+
+std::vector<Detection> ScaledDetector::detect_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) {
+  FER_CHECK(!image.empty(), DataError, "empty image given to the face detector");
+  FER_CHECK(image.depth() == CV_8U, DataError, "face detection needs an 8-bit image, got depth {}", image.depth());
+  const cv::Mat input = reads_gray() ? to_gray(image) : image;
+  const cv::Rect frame(0, 0, image.cols, image.rows);
+  // A face is searched for at about kFaceSide pixels in its scaled-down neighbourhood: well above
+  // every detector's smallest window, and cheap whatever the face's size in the frame.
+  constexpr double kFaceSide = 120.0;
+  std::vector<Detection> found;
+  for (const cv::Rect2f& b : boxes) {
+    const double side = std::max(b.width, b.height);
+    if (!(side >= 1.0)) continue;
+    const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(b.x - side / 2)), static_cast<int>(std::floor(b.y - side / 2)),
+                                  static_cast<int>(std::ceil(b.width + side)), static_cast<int>(std::ceil(b.height + side))) &
+                         frame;
+    if (roi.width < 8 || roi.height < 8) continue;
+    const double scale = std::min(1.0, kFaceSide / side);
+    cv::Mat part = input(roi);
+    if (scale < 1.0) {
+      cv::resize(part, part,
+                 cv::Size(std::max(1, static_cast<int>(std::lround(roi.width * scale))),
+                          std::max(1, static_cast<int>(std::lround(roi.height * scale)))),
+                 0, 0, cv::INTER_AREA);
+    } else if (!part.isContinuous()) {
+      part = part.clone();
+    }
+    const double sx = static_cast<double>(roi.width) / part.cols;
+    const double sy = static_cast<double>(roi.height) / part.rows;
+    const int min_side = std::max({1, static_cast<int>(std::floor(0.6 * side / std::max(sx, sy))),
+                                   static_cast<int>(std::floor(cfg_.min_face / std::max(sx, sy)))});
+    for (Detection d : detect_at(part, min_side)) {
+      d.box = cv::Rect2f(static_cast<float>(roi.x + d.box.x * sx), static_cast<float>(roi.y + d.box.y * sy),
+                         static_cast<float>(d.box.width * sx), static_cast<float>(d.box.height * sy));
+      if (std::max(d.box.width, d.box.height) < 0.6 * side) continue;
+      found.push_back(d);
+    }
+  }
+  // Neighbourhoods overlap when faces are close: keep the most confident of overlapping finds.
+  std::stable_sort(found.begin(), found.end(),
+                   [](const Detection& a, const Detection& b) { return a.confidence > b.confidence; });
+  std::vector<Detection> out;
+  for (const Detection& d : found) {
+    const bool dup = std::any_of(out.begin(), out.end(), [&](const Detection& k) {
+      const float inter = (d.box & k.box).area();
+      return inter > 0.5F * (d.box.area() + k.box.area() - inter);
+    });
+    if (!dup) out.push_back(d);
+  }
+  sort_and_filter(out, cfg_);
+  return out;
+}
+
 namespace {
 
-class HogDetector : public Detector {
+class HogDetector : public ScaledDetector {
  public:
-  explicit HogDetector(const config::FaceConfig& cfg) : cfg_(cfg), detector_(dlib::get_frontal_face_detector()) {}
+  explicit HogDetector(const config::FaceConfig& cfg)
+      : ScaledDetector(cfg), detector_(dlib::get_frontal_face_detector()) {}
 
-  std::vector<Detection> detect(const cv::Mat& image) override {
-    const cv::Mat gray = to_gray(image);
+ protected:
+  bool reads_gray() const override { return true; }
+  std::vector<Detection> detect_at(const cv::Mat& gray, int /*min_side*/) override {
     dlib::array2d<unsigned char> img;
     dlib::assign_image(img, dlib::cv_image<unsigned char>(gray));
     double scale = 1.0;
@@ -73,19 +153,19 @@ class HogDetector : public Detector {
                                 static_cast<float>((r.width()) / scale), static_cast<float>((r.height()) / scale)),
                      static_cast<float>(d.detection_confidence)});
     }
-    sort_and_filter(out, cfg_);
     return out;
   }
+
+ public:
   std::string name() const override { return "hog"; }
 
  private:
-  config::FaceConfig cfg_;
   dlib::frontal_face_detector detector_;
 };
 
-class HaarDetector : public Detector {
+class HaarDetector : public ScaledDetector {
  public:
-  explicit HaarDetector(const config::FaceConfig& cfg) : cfg_(cfg) {
+  explicit HaarDetector(const config::FaceConfig& cfg) : ScaledDetector(cfg) {
     require_model_file(cfg.haar_cascade, "Haar cascade", "Debian package opencv-data");
     // OpenCV throws (rather than returning false) on some unreadable files, e.g. plain text.
     bool loaded = false;
@@ -97,27 +177,26 @@ class HaarDetector : public Detector {
     FER_CHECK(loaded, IoError, "{}: not a readable OpenCV Haar cascade", cfg.haar_cascade);
   }
 
-  std::vector<Detection> detect(const cv::Mat& image) override {
-    cv::Mat gray = to_gray(image);
+  std::string name() const override { return "haar"; }
+
+ protected:
+  bool reads_gray() const override { return true; }
+  std::vector<Detection> detect_at(const cv::Mat& gray, int min_side) override {
     cv::Mat eq;
     cv::equalizeHist(gray, eq);
     std::vector<cv::Rect> rects;
     std::vector<int> levels;
     std::vector<double> weights;
-    const int min_side = std::max(cfg_.min_face, 1);
     cascade_.detectMultiScale(eq, rects, levels, weights, 1.1, 4, 0, cv::Size(min_side, min_side), cv::Size(),
                               /*outputRejectLevels=*/true);
     std::vector<Detection> out;
     for (size_t i = 0; i < rects.size(); ++i) {
       out.push_back({cv::Rect2f(rects[i]), i < weights.size() ? static_cast<float>(weights[i]) : 0.0F});
     }
-    sort_and_filter(out, cfg_);
     return out;
   }
-  std::string name() const override { return "haar"; }
 
  private:
-  config::FaceConfig cfg_;
   cv::CascadeClassifier cascade_;
 };
 

@@ -23,9 +23,9 @@ using rcon5 = dlib::relu<dlib::affine<con5<45, SUBNET>>>;
 using MmodNet = dlib::loss_mmod<
     dlib::con<1, 9, 9, 1, 1, rcon5<rcon5<rcon5<downsampler<dlib::input_rgb_image_pyramid<dlib::pyramid_down<6>>>>>>>>;
 
-class MmodDetector : public Detector {
+class MmodDetector : public ScaledDetector {
  public:
-  explicit MmodDetector(const config::FaceConfig& cfg) : cfg_(cfg) {
+  explicit MmodDetector(const config::FaceConfig& cfg) : ScaledDetector(cfg) {
     require_model_file(cfg.mmod_model, "dlib CNN face detector (mmod_human_face_detector.dat)",
                        "from dlib's model files; set face.mmod_model");
     try {
@@ -35,8 +35,11 @@ class MmodDetector : public Detector {
     }
   }
 
-  std::vector<Detection> detect(const cv::Mat& image) override {
-    FER_CHECK(!image.empty() && image.depth() == CV_8U, DataError, "face detection needs a non-empty 8-bit image");
+  std::string name() const override { return "mmod"; }
+
+ protected:
+  bool reads_gray() const override { return false; }
+  std::vector<Detection> detect_at(const cv::Mat& image, int /*min_side*/) override {
     cv::Mat rgb;
     if (image.channels() == 1) {
       cv::cvtColor(image, rgb, cv::COLOR_GRAY2RGB);
@@ -58,13 +61,10 @@ class MmodDetector : public Detector {
                                 static_cast<float>(d.rect.width() / scale), static_cast<float>(d.rect.height() / scale)),
                      static_cast<float>(d.detection_confidence)});
     }
-    sort_and_filter(out, cfg_);
     return out;
   }
-  std::string name() const override { return "mmod"; }
 
  private:
-  config::FaceConfig cfg_;
   MmodNet net_;
 };
 

@@ -62,7 +62,17 @@ std::vector<Face> FacePipeline::process(const cv::Mat& image) {
     faces.push_back(std::move(f));
     return faces;
   }
-  const std::vector<Detection> found = impl_->detector->detect(image);
+  return faces_of(image, impl_->detector->detect(image));
+}
+
+std::vector<Face> FacePipeline::process_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) {
+  FER_CHECK(!image.empty(), DataError, "empty image");
+  if (!impl_->detector) return process(image);
+  return faces_of(image, impl_->detector->detect_near(image, boxes));
+}
+
+std::vector<Face> FacePipeline::faces_of(const cv::Mat& image, const std::vector<Detection>& found) {
+  std::vector<Face> faces;
   // The landmark model reads gray pixels: convert the frame once, not once per face (a 3 MP
   // photo with 24 faces converted 24 times).
   const cv::Mat gray = impl_->landmarks && !found.empty() ? to_gray(image) : cv::Mat();

@@ -14,6 +14,8 @@ FaceAnalyzer::FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face,
     : predictor_(predictor), opts_(opts) {
   FER_CHECK(opts_.smooth >= 0.0 && opts_.smooth < 1.0, UsageError, "--smooth: expected a value in [0, 1), got {}",
             opts_.smooth);
+  FER_CHECK(opts_.redetect_every >= 1, UsageError, "--redetect: expected a whole number of frames >= 1, got {}",
+            opts_.redetect_every);
   pipeline_ = std::make_unique<face::FacePipeline>(face, predictor.config().preprocess.size);
   reset();
 }
@@ -25,6 +27,8 @@ const face::FacePipeline& FaceAnalyzer::pipeline() const { return *pipeline_; }
 void FaceAnalyzer::reset() {
   tracker_ = opts_.track ? std::make_unique<face::IouTracker>(opts_.track_iou, opts_.track_max_missed) : nullptr;
   smoothed_.clear();
+  last_boxes_.clear();
+  since_whole_ = 0;
 }
 
 void FaceAnalyzer::set_tracking(bool on) {
@@ -33,7 +37,22 @@ void FaceAnalyzer::set_tracking(bool on) {
 }
 
 std::vector<FaceResult> FaceAnalyzer::analyze(const cv::Mat& frame) {
-  std::vector<face::Face> faces = pipeline_->process(frame);
+  std::vector<face::Face> faces;
+  bool whole = !tracker_ || opts_.redetect_every <= 1 || last_boxes_.empty() || since_whole_ + 1 >= opts_.redetect_every;
+  if (!whole) {
+    faces = pipeline_->process_near(frame, last_boxes_);
+    whole = faces.size() < last_boxes_.size();  // a face was lost: look at the whole frame now
+  }
+  if (whole) {
+    faces = pipeline_->process(frame);
+    since_whole_ = 0;
+  } else {
+    ++since_whole_;
+  }
+  if (tracker_) {
+    last_boxes_.clear();
+    for (const auto& f : faces) last_boxes_.push_back(f.detection.box);
+  }
   std::vector<FaceResult> out(faces.size());
   std::vector<cv::Mat> crops;
   std::vector<cv::Rect2f> boxes;

@@ -189,6 +189,42 @@ print("frames", frames, "ids per frame", [sorted(ids[f]) for f in frames])
 sys.exit(0 if ok else 1)
 PYEOF
     check "annotated video written" test -s "$T/annot/pan.avi"
+    # Between whole-frame detections (every 5th frame by default) faces are searched for only near
+    # the previous frame's: the same faces, in about the same boxes, as searching every frame.
+    expect_exit 0 "infer on a video, whole-frame detection every frame" -- "$FER" infer --run "$T/run1" "$T/pan.avi" --redetect 1 --json "$T/video_all.jsonl"
+    expect_exit 0 "infer on a video, detection near the last faces in between" -- "$FER" infer --run "$T/run1" "$T/pan.avi" --json "$T/video_near.jsonl"
+    check "video: detection near the previous faces finds the same faces as whole-frame detection (IoU >= 0.5)" $PY - "$T/video_all.jsonl" "$T/video_near.jsonl" <<'PYEOF'
+import json, sys
+def per_frame(path):
+    out = {}
+    for line in open(path):
+        r = json.loads(line)
+        out.setdefault(r["frame"], []).append(r["box"])
+    return out
+def iou(a, b):
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+a, b = per_frame(sys.argv[1]), per_frame(sys.argv[2])
+worst = min(max(iou(x, y) for y in b[f]) for f in a for x in a[f]) if a.keys() == b.keys() and all(b.values()) else 0
+counts = [(len(a[f]), len(b.get(f, []))) for f in sorted(a)]
+print("frames", len(a), "faces per frame (whole, near)", counts, "worst IoU", round(worst, 3))
+sys.exit(0 if len(a) == 12 and all(x == y and x > 0 for x, y in counts) and worst >= 0.5 else 1)
+PYEOF
+    expect_exit 2 "infer --redetect 0 is refused" -- "$FER" infer --run "$T/run1" "$T/pan.avi" --redetect 0
+    # Ctrl-C in fer infer: the frame in hand is finished and written, then fer ends by SIGINT (like
+    # train, kfold and align), so a calling script stops too.
+    "$MAKE_VIDEO" "$FACES/2008_002470.jpg" "$T/long.avi" 400 0.1 25 && ok "long test video written" || bad "long test video written"
+    interrupt_after "$T/out" 20 INT -- "$FER" infer --run "$T/run1" "$T/long.avi" --json
+    check "Ctrl-C: fer infer ends by SIGINT (exit status 130, got $rc)" test "$rc" -eq 130
+    check "Ctrl-C: fer infer wrote whole JSON lines for the frames before it, not all 400" $PY - "$T/out" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+frames = {r["frame"] for r in rows}
+print(len(rows), "faces in", len(frames), "frames before the interrupt")
+sys.exit(0 if len(rows) >= 20 and len(frames) < 400 else 1)
+PYEOF
     echo "garbage" >"$T/broken.avi"
     expect_exit 1 "infer on a broken video" -- "$FER" infer --run "$T/run1" "$T/broken.avi" "$FACES/2008_002470.jpg"
     grep -q "broken.avi" "$T/err" && ok "broken video is named" || bad "broken video is named"

@@ -374,6 +374,21 @@ TEST_F(AlignFolder, OtherSettingsOnTheSameOutputAreRefused) {
   EXPECT_EQ(align_folder(o).aligned, 0U);  // the new settings are now the folder's
 }
 
+TEST_F(AlignFolder, FolderAlignedBeforeDetectMaxSideExistedWasDetectedAtFullSize) {
+  auto o = options(t_);
+  o.face.detect_max_side = 0;
+  align_folder(o);
+  // The settings file as a version without face.detect_max_side wrote it.
+  const fs::path file = fs::path(o.out) / "fer_align.json";
+  auto settings = nlohmann::json::parse(slurp(file));
+  settings["face"].erase("detect_max_side");
+  std::ofstream(file) << settings.dump(2);
+  EXPECT_EQ(align_folder(o).aligned, 0U);  // full-size detection, as that version did: continues
+  o.face.detect_max_side = 1024;
+  const std::string msg = error_of<UsageError>([&] { align_folder(o); });
+  EXPECT_HAS(msg, "face.detect_max_side (now 1024, in the file 0)");
+}
+
 TEST_F(AlignFolder, BadFoldersAndModels) {
   auto o = options(t_);
   o.in = t_.str("nope");

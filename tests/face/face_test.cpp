@@ -288,6 +288,96 @@ TEST(FaceDetectHaar, FindsSomeOfTheFacesWithConfidences) {
   EXPECT_GT(*std::max_element(confidences.begin(), confidences.end()), 0.0);
 }
 
+/// The best IoU of `box` with any of `dets`.
+double best_iou(const cv::Rect2f& box, const std::vector<Detection>& dets) {
+  double best = 0;
+  for (const auto& d : dets) best = std::max(best, fer::face::iou(box, d.box));
+  return best;
+}
+
+TEST(FaceDetectHaar, LargePhotoIsSearchedOnAScaledCopyAndBoxesComeBackInFullSize) {
+  FER_REQUIRE_SHARED(path, "faces/bald_guys.jpg");
+  if (!fs::is_regular_file(kHaarCascade)) GTEST_SKIP() << kHaarCascade << " is absent (opencv-data)";
+  const cv::Mat& image = image_at(path);  // 1986x1545, 24 faces of 110-330 px
+  FaceConfig cfg;
+  cfg.detector = "haar";
+  cfg.detect_max_side = 0;
+  const auto full = fer::face::make_detector(cfg)->detect(image);
+  cfg.detect_max_side = 1024;
+  const auto scaled = fer::face::make_detector(cfg)->detect(image);
+  // Measured: 25 boxes at full size (the 24 faces and a chin), 24 on the 1024 px copy, every one
+  // of them on a full-size box (IoU >= 0.8).
+  std::cout << "bald_guys.jpg, Haar: " << full.size() << " faces at full size, " << scaled.size()
+            << " on a 1024 px copy\n";
+  EXPECT_GE(full.size(), 24U);
+  EXPECT_GE(scaled.size(), 23U);
+  for (const auto& d : scaled) EXPECT_GE(best_iou(d.box, full), 0.5) << d.box;
+  float right = 0;
+  for (const auto& d : scaled) right = std::max(right, d.box.x + d.box.width);
+  EXPECT_GT(right, 1500.0F);  // mapped back to the full image, not left in the copy's pixels
+  // min_face counts full-image pixels, whatever the detection scale.
+  cfg.min_face = 200;
+  const auto big = fer::face::make_detector(cfg)->detect(image);
+  ASSERT_FALSE(big.empty());
+  EXPECT_LT(big.size(), scaled.size());
+  for (const auto& d : big) EXPECT_GE(std::min(d.box.width, d.box.height), 200.0F);
+  // A small image is not scaled: the same boxes as with scaling off.
+  FER_REQUIRE_SHARED(small_path, "faces/2008_002470.jpg");
+  cfg.min_face = 20;
+  cfg.detect_max_side = 256;  // under the 500 px photo: scaled
+  const auto small_scaled = fer::face::make_detector(cfg)->detect(image_at(small_path));
+  cfg.detect_max_side = 1024;
+  const auto small_a = fer::face::make_detector(cfg)->detect(image_at(small_path));
+  cfg.detect_max_side = 0;
+  const auto small_b = fer::face::make_detector(cfg)->detect(image_at(small_path));
+  ASSERT_EQ(small_a.size(), small_b.size());
+  for (size_t i = 0; i < small_a.size(); ++i) EXPECT_EQ(small_a[i].box, small_b[i].box);
+  EXPECT_LE(small_scaled.size(), small_b.size());  // faces under 24 px in the copy are lost
+}
+
+TEST(FaceDetectNear, FindsTheFacesNearEarlierBoxesAndNothingElse) {
+  FER_REQUIRE_SHARED(path, "faces/bald_guys.jpg");
+  if (!fs::is_regular_file(kHaarCascade)) GTEST_SKIP() << kHaarCascade << " is absent (opencv-data)";
+  const cv::Mat& image = image_at(path);
+  for (const char* name : {"haar", "hog"}) {
+    SCOPED_TRACE(name);
+    FaceConfig cfg;
+    cfg.detector = name;
+    auto det = fer::face::make_detector(cfg);
+    const auto all = det->detect(image);
+    ASSERT_GE(all.size(), 20U);
+    std::vector<cv::Rect2f> boxes;
+    for (const auto& d : all) boxes.push_back(d.box);
+    // The next frame: the photo moved by 12 px right and 6 px down.
+    cv::Mat moved;
+    cv::warpAffine(image, moved, cv::Mat(cv::Matx23d(1, 0, 12, 0, 1, 6)), image.size(), cv::INTER_LINEAR,
+                   cv::BORDER_REPLICATE);
+    const auto near = det->detect_near(moved, boxes);
+    int found = 0;
+    for (const auto& b : boxes) {
+      const cv::Rect2f shifted(b.x + 12, b.y + 6, b.width, b.height);
+      if (best_iou(shifted, near) >= 0.5) ++found;
+    }
+    std::cout << name << ": " << found << "/" << boxes.size() << " faces found again near their boxes, "
+              << near.size() << " detections\n";
+    EXPECT_GE(found, static_cast<int>(boxes.size()) - 2);
+    EXPECT_LE(near.size(), boxes.size() + 2);  // overlapping neighbourhoods do not double faces
+    for (size_t i = 1; i < near.size(); ++i) EXPECT_GE(near[i - 1].box.area(), near[i].box.area());
+    // Only near the boxes given: the largest face's neighbourhood holds it and not the others.
+    const auto one = det->detect_near(moved, {boxes[0]});
+    ASSERT_FALSE(one.empty());
+    EXPECT_LE(one.size(), 3U);
+    EXPECT_GE(fer::face::iou(one[0].box, cv::Rect2f(boxes[0].x + 12, boxes[0].y + 6, boxes[0].width,
+                                                     boxes[0].height)), 0.5);
+    const cv::Rect2f hood(boxes[0].x - boxes[0].width / 2, boxes[0].y - boxes[0].height / 2, 2 * boxes[0].width,
+                          2 * boxes[0].height);
+    for (const auto& d : one) EXPECT_GT((d.box & hood).area(), 0.9F * d.box.area());
+    // Nothing near a box in a flat image, nor for no boxes.
+    EXPECT_TRUE(det->detect_near(cv::Mat(480, 640, CV_8UC3, cv::Scalar(90, 90, 90)), {boxes[0]}).empty());
+    EXPECT_TRUE(det->detect_near(moved, {}).empty());
+  }
+}
+
 TEST(FaceDetectHaar, MissingCascadeNamesThePathAndPackage) {
   fer::test::TempDir tmp;
   FaceConfig cfg;

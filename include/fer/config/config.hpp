@@ -93,6 +93,9 @@ struct FaceConfig {
   int upsample = 1;             ///< image doublings before detection (finds faces under ~80 px)
   double min_confidence = 0.0;  ///< drop detections scoring below this (detector's own scale)
   int min_face = 20;            ///< drop detections smaller than this many pixels
+  /// Detect on a copy scaled down so that its longer side is at most this many pixels (0 = the
+  /// full image). Boxes come back in full-image pixels; landmarks and alignment use the full image.
+  int detect_max_side = 1024;
   std::string align = "eyes";   ///< eyes (similarity transform on the eye centres) | box
   int size = 0;                 ///< aligned crop side; 0 = preprocess.size
   double eye_x = 0.35;          ///< left eye centre at this fraction of the side (right eye 1 - x)

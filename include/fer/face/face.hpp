@@ -28,6 +28,10 @@ class Detector {
   virtual ~Detector() = default;
   /// Faces in an 8-bit gray or BGR image, largest first.
   virtual std::vector<Detection> detect(const cv::Mat& image) = 0;
+  /// Faces near earlier boxes only (video frames between whole-frame detections): each box's
+  /// neighbourhood (the box grown by half its side on every edge) is searched for faces of at
+  /// least 0.6 times the box's side. Overlapping finds (IoU > 0.5) are merged. Largest first.
+  virtual std::vector<Detection> detect_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) = 0;
   virtual std::string name() const = 0;
 };
 
@@ -98,12 +102,15 @@ class FacePipeline {
   /// Every face in the image, largest first. With detector "none" the whole image is one face
   /// (box crop, no landmarks).
   std::vector<Face> process(const cv::Mat& image);
+  /// The same, with detection only near `boxes` (Detector::detect_near): for video frames.
+  std::vector<Face> process_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes);
   /// Landmarks + alignment for a known box (no detection).
   Face process_box(const cv::Mat& image, const Detection& det);
   int size() const;
   const config::FaceConfig& config() const;
 
  private:
+  std::vector<Face> faces_of(const cv::Mat& image, const std::vector<Detection>& found);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -34,6 +34,11 @@ struct AnalyzerOptions {
   bool track = false;     ///< give faces ids by box overlap between consecutive calls
   double smooth = 0.0;    ///< exponential smoothing of a track's probabilities: p = s*p_prev + (1-s)*p_now
   bool geometry = false;  ///< compute face::geometry_scores
+  /// With tracking (videos, cameras): the whole frame is searched for faces every N-th frame and
+  /// whenever a face was lost; the frames in between are searched only near the previous frame's
+  /// faces (face::Detector::detect_near), so a new face shows up within N frames. 1 = always the
+  /// whole frame.
+  int redetect_every = 5;
   double track_iou = 0.3;
   int track_max_missed = 10;
 };
@@ -59,6 +64,8 @@ class FaceAnalyzer {
   std::unique_ptr<face::FacePipeline> pipeline_;
   std::unique_ptr<face::IouTracker> tracker_;
   std::map<int, std::vector<float>> smoothed_;
+  std::vector<cv::Rect2f> last_boxes_;  ///< the previous frame's faces (tracking only)
+  int since_whole_ = 0;                 ///< frames since the last whole-frame detection
 };
 
 }  // namespace fer::infer
