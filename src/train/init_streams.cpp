@@ -10,7 +10,7 @@
 #include <numeric>
 
 #include "fer/core/error.hpp"
-#include "fer/infer/predictor.hpp"
+#include "fer/train/run_files.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "listing.hpp"
@@ -182,7 +182,7 @@ std::vector<StreamInit> init_streams(models::Classifier& model, const config::Co
     const std::string where =
         fmt::format("model.init_streams[{}] (stream{}, {})", i, i, cfg.data.paired.modalities[i]);
     try {
-      const std::string path = infer::resolve_checkpoint(entries[i]);
+      const std::string path = resolve_checkpoint(entries[i]);
       out.push_back(init_stream(targets, cfg, class_names, static_cast<int>(i), path));
     } catch (const IoError& e) {
       throw IoError(fmt::format("{}: {}", where, e.what()));

@@ -12,7 +12,7 @@
 #include <set>
 
 #include "fer/core/error.hpp"
-#include "fer/infer/predictor.hpp"
+#include "fer/train/run_files.hpp"
 #include "fer/models/model.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "listing.hpp"
@@ -96,7 +96,7 @@ std::string check_pretrained(const config::Config& cfg) {
   std::string path;
   nlohmann::json meta;
   try {
-    path = infer::resolve_checkpoint(cfg.model.pretrained);
+    path = resolve_checkpoint(cfg.model.pretrained);
     meta = read_checkpoint_meta(path);
   } catch (const IoError& e) {
     throw IoError(fmt::format("/model/pretrained: {}", e.what()));

@@ -9,11 +9,11 @@
 
 #include "fer/augment/transforms.hpp"
 #include "fer/config/config.hpp"
+#include "fer/train/run_files.hpp"
 
 namespace fer::infer {
 
-/// Resolves a run directory (-> best.pt) or a checkpoint file path. `which` = best | last.
-std::string resolve_checkpoint(const std::string& run_or_file, const std::string& which = "best");
+using train::resolve_checkpoint;  // run directory -> best.pt / last.pt (fer/train/run_files.hpp)
 
 /// Classifies already-cropped face images.
 class Predictor {
