@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Export a torchvision model's weights for `fer import-weights`.
 
-Step 1 of using ImageNet weights in fer (step 2: `fer import-weights`, see the README).
+Step 1 of using ImageNet weights in fer (step 2: `fer import-weights`, see docs/configs.md).
 Builds a torchvision model (resnet18, vgg19_bn or vit_b_16) and saves
 `model.state_dict()` with torch.save, exactly as PyTorch users save weights
 (an OrderedDict; --plain-dict saves dict(state_dict) instead).

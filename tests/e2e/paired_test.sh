@@ -59,7 +59,7 @@ grep -q "streams initialised" "$T/study.out" && ok "table names the initialised 
 check "comparison.md written" test -s "$STUDY/comparison.md"
 check "comparison.json written" test -s "$STUDY/comparison.json"
 check "summary.md written" test -s "$STUDIES/summary.md"
-cat "$STUDIES/summary.md"  # the README's study table (ctest -R e2e.paired -V)
+cat "$STUDIES/summary.md"  # the study table of docs/paired.md (ctest -R e2e.paired -V)
 grep -q "^| feature | .* | 0\.[0-9]* ± 0\.[0-9]* |" "$STUDIES/summary.md" && ok "summary.md shows mean ± std" ||
   { bad "summary.md shows mean ± std"; cat "$STUDIES/summary.md"; }
 py_check "three seeds: single streams near their 50% ceiling, every fusion model far above both (means)" \
