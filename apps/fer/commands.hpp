@@ -19,6 +19,7 @@ Runner add_align(CLI::App& app);
 Runner add_list(CLI::App& app);
 Runner add_bench(CLI::App& app);
 Runner add_import(CLI::App& app);
+Runner add_export(CLI::App& app);
 
 /// A whole number in [lo, hi] for an option: "expected a whole number >= 1, got \"0\"", and "not
 /// a number" for words (CLI11's own range checks print 300-digit bounds and call words out of range).

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, fer::app::Runner>> commands;
   for (auto add : {fer::app::add_synth, fer::app::add_train, fer::app::add_eval, fer::app::add_kfold,
                    fer::app::add_infer, fer::app::add_align, fer::app::add_list, fer::app::add_bench,
-                   fer::app::add_import}) {
+                   fer::app::add_import, fer::app::add_export}) {
     auto runner = add(app);
     commands.emplace_back(app.get_subcommands({}).back(), runner);
   }

@@ -81,4 +81,32 @@ ImportReport import_weights(const ImportOptions& opts);
 /// The architectures import_weights knows.
 const std::vector<std::string>& importable_archs();
 
+/// `fer export-weights`: a run's weights back to PyTorch.
+struct ExportOptions {
+  std::string run;                     ///< run directory or checkpoint file
+  std::string checkpoint = "best";     ///< best | last (with a run directory)
+  std::string output;                  ///< the state dict to write (atomically), e.g. model.pth
+  std::string format = "torchvision";  ///< torchvision (torchvision's names, resnet18 only) | fer
+};
+
+struct ExportReport {
+  std::string checkpoint;  ///< the checkpoint read
+  std::string model_name;
+  size_t tensors = 0;
+  std::string sidecar;  ///< OUTPUT.json: model settings, class names, preprocessing
+};
+
+/// Writes the checkpoint's weights as a plain dict of tensors that `torch.load` reads (zip
+/// format, as torch.save writes it), and OUTPUT.json beside it (the model section, input
+/// channels and size, class names, preprocessing) for scripts/fer_torchvision.py. Format
+/// "torchvision": the names of torchvision's resnet18, so `resnet18(num_classes=K)` (7x7 stem)
+/// or fer_torchvision.load (3x3 stem, 1-channel input, the seed's 4x4 pool) loads it strictly; a
+/// model with tensors torchvision's resnet18 lacks (SE, CBAM, gate, other heads, another width)
+/// or another architecture is a UsageError naming them and pointing to format "fer" (fer's own
+/// names, every tensor). IoError / DataError for the checkpoint as in read_checkpoint.
+ExportReport export_weights(const ExportOptions& opts);
+
+/// The export formats, for the CLI.
+const std::vector<std::string>& export_formats();
+
 }  // namespace fer::train
