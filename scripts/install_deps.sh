@@ -13,6 +13,7 @@ PACKAGES=(
   python3-torch python3-torchvision python3-h5py  # /usr/bin/python3: parity test, reference bench
   python3-matplotlib                         # scripts/seed_parity.sh: the parity plot
   python3-opencv                             # scripts/bench/infer_pytorch.py: the Python infer peer
+  python3-venv                               # scripts/install_libtorch.sh: LibTorch 2.x from PyPI (FER_LIBTORCH=pip)
 )
 
 missing=()

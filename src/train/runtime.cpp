@@ -5,13 +5,11 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
-#include <opencv2/core/version.hpp>
 #include <fstream>
 #include <regex>
 
 #include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
-#include "fer/face/face.hpp"
 
 namespace fer::train {
 
@@ -35,9 +33,7 @@ std::string resolve_device(const std::string& requested) {
   return "cuda:" + std::to_string(index);
 }
 
-std::string library_versions() {
-  return fmt::format("LibTorch {}, OpenCV {}, dlib {}", TORCH_VERSION, CV_VERSION, face::dlib_version());
-}
+std::string torch_version() { return TORCH_VERSION; }
 
 std::string host_description() {
   // /proc/cpuinfo's first processor: "model name" alone is often just "AMD EPYC" under a

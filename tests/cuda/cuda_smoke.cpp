@@ -20,7 +20,7 @@ void check(bool ok, const char* what, double value = 0) {
 
 int main() {
   const std::string dev = fer::train::resolve_device("auto");
-  std::printf("device %s, %s\n", dev.c_str(), fer::train::library_versions().c_str());
+  std::printf("device %s, %s\n", dev.c_str(), ("LibTorch " + fer::train::torch_version()).c_str());
   check(dev.rfind("cuda", 0) == 0, "auto resolves to CUDA on a GPU machine");
   if (failures) {
     std::printf("no CUDA device visible: nothing else to check here\n");

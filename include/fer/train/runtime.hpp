@@ -12,7 +12,12 @@ int configure_threads(int threads);
 /// Asking for CUDA when LibTorch has none is a ConfigError.
 std::string resolve_device(const std::string& requested);
 
-/// "LibTorch 1.13.1, OpenCV 4.6.0" and the like, for run records and --version.
+/// "1.13.1": the LibTorch this library was built with (runtime.cpp: LibTorch alone, so the
+/// standalone CUDA checks of tests/cuda build without OpenCV and dlib).
+std::string torch_version();
+
+/// "LibTorch 1.13.1, OpenCV 4.6.0, dlib 19.24.0" and the like, for run records and --version
+/// (versions.cpp).
 std::string library_versions();
 
 /// The CPU the process runs on and the kernels LibTorch uses on it, for run records:
