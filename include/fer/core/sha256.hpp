@@ -1,6 +1,6 @@
 #pragma once
-// SHA-256 (FIPS 180-4), self-contained (no OpenSSL): dataset checksums that `sha256sum` can verify.
-#include <array>
+// SHA-256 (FIPS 180-4) through OpenSSL's libcrypto (EVP, which uses the CPU's SHA instructions):
+// dataset checksums that `sha256sum` can verify. No OpenSSL in this header.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,6 +12,9 @@ namespace fer {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256& other);
+  Sha256& operator=(const Sha256& other);
   void update(const void* data, size_t size);
   /// 64 lowercase hex digits of the bytes fed so far.
   std::string hex_digest() const;
@@ -19,11 +22,7 @@ class Sha256 {
   uint64_t size() const { return total_; }
 
  private:
-  void compress(const uint8_t* block);
-
-  std::array<uint32_t, 8> state_;
-  std::array<uint8_t, 64> buffer_{};
-  size_t buffered_ = 0;  ///< bytes in buffer_ waiting for a full 64-byte block
+  void* ctx_ = nullptr;  ///< an EVP_MD_CTX
   uint64_t total_ = 0;
 };
 
