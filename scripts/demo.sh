@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 scripts/build.sh -DFER_BUILD_TESTS=OFF
-if [ "${FER_LIBTORCH:-debian}" = pip ]; then FER=${FER_BUILD_DIR:-build-pip}/fer; else FER=${FER_BUILD_DIR:-build}/fer; fi
+FER=$(scripts/build.sh --print-dir)/fer
 RUN=runs/demo
 
 $FER synth --out data/demo --classes 7 --per-class 150 --size 64 --seed 42

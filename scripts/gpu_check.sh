@@ -23,8 +23,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 CARRY=$ROOT/.gpu_carry
 MINUTES=${MINUTES:-3}
-SOURCES=(src/models/*.cpp src/config/config.cpp src/train/checkpoint.cpp src/train/runtime.cpp
-         src/train/precision.cpp src/core/io.cpp src/core/cpu.cpp)
+# fer's sources the CUDA checks need, one pattern per line (tests/cuda/CMakeLists.txt reads it too).
+mapfile -t patterns < tests/cuda/sources.txt
+SOURCES=()
+for p in "${patterns[@]}"; do SOURCES+=($p); done
 
 build() {  # PYTHON BUILD_DIR: compiles tests/cuda against that Python's torch
   local py=$1 dir=$2 torch

@@ -6,5 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 scripts/build.sh -DFER_BUILD_TESTS=ON
-if [ "${FER_LIBTORCH:-debian}" = pip ]; then BUILD_DIR=${FER_BUILD_DIR:-build-pip}; else BUILD_DIR=${FER_BUILD_DIR:-build}; fi
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${FER_TEST_JOBS:-2}" "$@"
+ctest --test-dir "$(scripts/build.sh --print-dir)" --output-on-failure -j "${FER_TEST_JOBS:-2}" "$@"

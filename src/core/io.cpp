@@ -76,7 +76,7 @@ void write_file_atomic(const std::string& path_in, const std::string& content) {
   const std::string tmp = temp_path_for(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    FER_CHECK(out.good(), IoError, "{}: cannot open for writing: {}", tmp, std::strerror(errno));
+    FER_CHECK(out.good(), IoError, "{}: cannot open for writing (its temporary file {}): {}", path, tmp, std::strerror(errno));
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
     if (!out.good()) {

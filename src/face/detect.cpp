@@ -49,10 +49,14 @@ void sort_and_filter(std::vector<Detection>& dets, const config::FaceConfig& cfg
                    [](const Detection& a, const Detection& b) { return a.box.area() > b.box.area(); });
 }
 
-std::vector<Detection> ScaledDetector::detect(const cv::Mat& image) {
+cv::Mat ScaledDetector::input_of(const cv::Mat& image) const {
   FER_CHECK(!image.empty(), DataError, "empty image given to the face detector");
   FER_CHECK(image.depth() == CV_8U, DataError, "face detection needs an 8-bit image, got depth {}", image.depth());
-  const cv::Mat input = reads_gray() ? to_gray(image) : image;
+  return reads_gray() ? to_gray(image) : image;
+}
+
+std::vector<Detection> ScaledDetector::detect(const cv::Mat& image) {
+  const cv::Mat input = input_of(image);
   const int side = std::max(image.cols, image.rows);
   cv::Mat scaled = input;
   if (cfg_.detect_max_side > 0 && side > cfg_.detect_max_side) {
@@ -76,9 +80,7 @@ std::vector<Detection> ScaledDetector::detect(const cv::Mat& image) {
 }
 
 std::vector<Detection> ScaledDetector::detect_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) {
-  FER_CHECK(!image.empty(), DataError, "empty image given to the face detector");
-  FER_CHECK(image.depth() == CV_8U, DataError, "face detection needs an 8-bit image, got depth {}", image.depth());
-  const cv::Mat input = reads_gray() ? to_gray(image) : image;
+  const cv::Mat input = input_of(image);
   const cv::Rect frame(0, 0, image.cols, image.rows);
   // A face is searched for at about kFaceSide pixels in its scaled-down neighbourhood: well above
   // every detector's smallest window, and cheap whatever the face's size in the frame.
@@ -117,10 +119,8 @@ std::vector<Detection> ScaledDetector::detect_near(const cv::Mat& image, const s
                    [](const Detection& a, const Detection& b) { return a.confidence > b.confidence; });
   std::vector<Detection> out;
   for (const Detection& d : found) {
-    const bool dup = std::any_of(out.begin(), out.end(), [&](const Detection& k) {
-      const float inter = (d.box & k.box).area();
-      return inter > 0.5F * (d.box.area() + k.box.area() - inter);
-    });
+    const bool dup =
+        std::any_of(out.begin(), out.end(), [&](const Detection& k) { return iou(d.box, k.box) > 0.5; });
     if (!dup) out.push_back(d);
   }
   sort_and_filter(out, cfg_);

@@ -26,9 +26,11 @@ class ScaledDetector : public Detector {
  protected:
   /// Raw detections in `image`'s own pixels; min_side: the smallest face worth finding there.
   virtual std::vector<Detection> detect_at(const cv::Mat& image, int min_side) = 0;
-  /// True when detect_at reads gray pixels (converted once, before the downscale).
-  virtual bool reads_gray() const = 0;
   config::FaceConfig cfg_;
+
+ private:
+  /// The image detect_at reads: checked (non-empty, 8-bit), gray when reads_gray().
+  cv::Mat input_of(const cv::Mat& image) const;
 };
 
 /// dlib's CNN face detector (its own translation unit: the network type is slow to compile).

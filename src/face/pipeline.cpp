@@ -62,20 +62,27 @@ std::vector<Face> FacePipeline::process(const cv::Mat& image) {
     faces.push_back(std::move(f));
     return faces;
   }
-  return faces_of(image, impl_->detector->detect(image));
+  const cv::Mat gray = gray_for_detection(image);
+  return faces_of(image, gray, impl_->detector->detect(gray.empty() ? image : gray));
 }
 
 std::vector<Face> FacePipeline::process_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) {
   FER_CHECK(!image.empty(), DataError, "empty image");
   if (!impl_->detector) return process(image);
-  return faces_of(image, impl_->detector->detect_near(image, boxes));
+  const cv::Mat gray = gray_for_detection(image);
+  return faces_of(image, gray, impl_->detector->detect_near(gray.empty() ? image : gray, boxes));
 }
 
-std::vector<Face> FacePipeline::faces_of(const cv::Mat& image, const std::vector<Detection>& found) {
+cv::Mat FacePipeline::gray_for_detection(const cv::Mat& image) const {
+  // One gray conversion per frame, shared by a gray detector and the landmark fit.
+  return impl_->detector->reads_gray() ? to_gray(image) : cv::Mat();
+}
+
+std::vector<Face> FacePipeline::faces_of(const cv::Mat& image, cv::Mat gray, const std::vector<Detection>& found) {
   std::vector<Face> faces;
   // The landmark model reads gray pixels: convert the frame once, not once per face (a 3 MP
-  // photo with 24 faces converted 24 times).
-  const cv::Mat gray = impl_->landmarks && !found.empty() ? to_gray(image) : cv::Mat();
+  // photo with 24 faces converted 24 times), and not again when the detector had it.
+  if (impl_->landmarks && !found.empty() && gray.empty()) gray = to_gray(image);
   for (const Detection& d : found) {
     Face f;
     f.detection = d;

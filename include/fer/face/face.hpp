@@ -33,6 +33,9 @@ class Detector {
   /// least 0.6 times the box's side. Overlapping finds (IoU > 0.5) are merged. Largest first.
   virtual std::vector<Detection> detect_near(const cv::Mat& image, const std::vector<cv::Rect2f>& boxes) = 0;
   virtual std::string name() const = 0;
+  /// True when the detector reads gray pixels (HOG, Haar): a gray frame can be passed as it is,
+  /// and a colour one is converted first.
+  virtual bool reads_gray() const = 0;
 };
 
 /// The detector `cfg.detector` names ("none" is not a detector: an error). Missing model files
@@ -110,7 +113,8 @@ class FacePipeline {
   const config::FaceConfig& config() const;
 
  private:
-  std::vector<Face> faces_of(const cv::Mat& image, const std::vector<Detection>& found);
+  std::vector<Face> faces_of(const cv::Mat& image, cv::Mat gray, const std::vector<Detection>& found);
+  cv::Mat gray_for_detection(const cv::Mat& image) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
