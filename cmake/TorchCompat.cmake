@@ -13,14 +13,17 @@ function(fer_torch_fmt_shim target)
       set(wheel_fmt "${dir}/fmt")
     endif()
   endforeach()
-  if(NOT wheel_fmt)
+  find_path(FER_SYSTEM_FMT_DIR fmt/format.h PATHS /usr/include NO_DEFAULT_PATH REQUIRED)
+  if(NOT wheel_fmt OR wheel_fmt STREQUAL "${FER_SYSTEM_FMT_DIR}/fmt")  # Debian's LibTorch: /usr/include
     return()
   endif()
-  find_path(FER_SYSTEM_FMT_DIR fmt/format.h PATHS /usr/include NO_DEFAULT_PATH REQUIRED)
   set(shim "${CMAKE_BINARY_DIR}/fmt_shim")
   file(MAKE_DIRECTORY "${shim}")
   file(CREATE_LINK "${FER_SYSTEM_FMT_DIR}/fmt" "${shim}/fmt" SYMBOLIC)
-  target_include_directories(${target} BEFORE PUBLIC "${shim}")
+  # Installed too (cmake/Install.cmake): a program built against the installed fer::fer needs it.
+  target_include_directories(${target} BEFORE PUBLIC
+    "$<BUILD_INTERFACE:${shim}>" "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/fer_fmt_shim>")
+  set(FER_FMT_SHIM_DIR "${shim}" PARENT_SCOPE)
   message(STATUS "fer: LibTorch ships {fmt} (${wheel_fmt}); fer uses ${FER_SYSTEM_FMT_DIR}/fmt through ${shim}")
 endfunction()
 
