@@ -10,6 +10,7 @@ PACKAGES=(
   libdlib-dev libdlib-data                   # face detection, 68-point landmark model
   libcli11-dev libspdlog-dev nlohmann-json3-dev libhdf5-dev
   libgtest-dev
+  clang-tidy cppcheck                        # scripts/lint.sh (CI runs it)
   libssl-dev                                 # SHA-256 of dataset files (OpenSSL's libcrypto)
   python3-torch python3-torchvision python3-h5py  # /usr/bin/python3: parity test, reference bench
   python3-matplotlib                         # scripts/seed_parity.sh: the parity plot

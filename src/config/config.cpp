@@ -60,7 +60,8 @@ std::string show(const json& v) {
   if (s.size() > kMaxShownChars) {
     size_t cut = kMaxShownChars - 3;
     while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s = s.substr(0, cut) + "...";
+    s.resize(cut);
+    s += "...";
   }
   return s;
 }

@@ -10,7 +10,7 @@ size_t FaceResult::top() const {
   return probs.empty() ? 0 : static_cast<size_t>(std::max_element(probs.begin(), probs.end()) - probs.begin());
 }
 
-FaceAnalyzer::FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face, AnalyzerOptions opts)
+FaceAnalyzer::FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face, const AnalyzerOptions& opts)
     : predictor_(predictor), opts_(opts) {
   FER_CHECK(opts_.smooth >= 0.0 && opts_.smooth < 1.0, UsageError, "--smooth: expected a value in [0, 1), got {}",
             opts_.smooth);

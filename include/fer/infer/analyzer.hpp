@@ -47,7 +47,7 @@ struct AnalyzerOptions {
 class FaceAnalyzer {
  public:
   /// `face` is usually predictor.config().face with command-line overrides.
-  FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face, AnalyzerOptions opts);
+  FaceAnalyzer(Predictor& predictor, const config::FaceConfig& face, const AnalyzerOptions& opts);
   ~FaceAnalyzer();
   FaceAnalyzer(FaceAnalyzer&&) noexcept;
 
