@@ -1,21 +1,20 @@
+// fer eval: one run's report (fer/infer/evaluate.hpp), or several runs compared
+// (fer/infer/compare_runs.hpp); this file maps the flags and prints.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
-#include <map>
-#include <optional>
 
 #include "commands.hpp"
-#include "fer/train/precision.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/eval/compare.hpp"
+#include "fer/infer/compare_runs.hpp"
 #include "fer/infer/evaluate.hpp"
+#include "fer/train/precision.hpp"
 
 namespace fer::app {
 namespace {
-namespace fs = std::filesystem;
 
 struct EvalOptions {
   infer::EvalRequest req;   // run_dir is filled per run
@@ -64,46 +63,6 @@ void print_report(const infer::EvalRequest& req, const infer::EvalResult& r) {
   }
 }
 
-// "runs/a/" -> "a"; the path as given when it has no usable last component.
-std::string dir_name(const std::string& dir) {
-  fs::path p = fs::path(dir).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  const std::string n = p.filename().string();
-  return n.empty() || n == "." || n == ".." ? dir : n;
-}
-
-// Table names of the runs: directory names, or the paths as given where two names collide.
-std::vector<std::string> run_names(const std::vector<std::string>& dirs) {
-  std::map<std::string, int> count;
-  for (const auto& d : dirs) ++count[dir_name(d)];
-  std::vector<std::string> out;
-  for (const auto& d : dirs) out.push_back(count[dir_name(d)] > 1 ? d : dir_name(d));
-  return out;
-}
-
-// An exception's message without LibTorch's C++ backtrace.
-std::string message_of(const std::exception& e) {
-  std::string what = e.what();
-  const auto nl = what.find("\nException raised from");
-  if (nl != std::string::npos) what.resize(nl);
-  return what;
-}
-
-eval::CompareRow make_row(const std::string& name, const infer::EvalRequest& req, const infer::RunInfo& info,
-                          infer::EvalResult r) {
-  eval::CompareRow row;
-  row.run = name;
-  row.model = eval::model_label(info.config);
-  (void)req;
-  row.split = r.dataset.empty() ? r.split : r.dataset + ":" + r.split;
-  row.ci = r.ci;
-  row.metrics = std::move(r.metrics);
-  row.class_names = std::move(r.class_names);
-  row.epoch = r.epoch;
-  row.selection = r.selection;
-  return row;
-}
-
 // Writes the comparison table into every --table file, in the format of its extension.
 void write_tables(const EvalOptions& o, const std::vector<eval::TableFormat>& formats,
                   const std::vector<eval::CompareRow>& rows) {
@@ -119,96 +78,39 @@ int eval_one(const EvalOptions& o, const std::vector<eval::TableFormat>& formats
   for (const auto& f : r.files) fmt::print("  {}\n", f);
   if (!formats.empty()) {
     const auto info = infer::describe_run(req);
-    const std::vector<eval::CompareRow> rows = {make_row(run_names(o.runs).front(), req, info, std::move(r))};
+    const std::vector<eval::CompareRow> rows = {infer::comparison_row(infer::run_names(o.runs).front(), info, std::move(r))};
     write_tables(o, formats, rows);
     for (const auto& t : o.tables) fmt::print("  {}\n", t);
   }
   return 0;
 }
 
-// Several runs: check them against each other, evaluate each (a failure is reported and the
-// others go on), then print and write one comparison table. Returns 1 when any run failed.
+// Several runs: one comparison (fer/infer/compare_runs.hpp), printed as it goes and as a table.
+// Returns 1 when any run failed.
 int eval_many(const EvalOptions& o, const std::vector<eval::TableFormat>& formats) {
-  FER_CHECK(o.req.checkpoint == "best" || o.req.checkpoint == "last", UsageError,
-            "--checkpoint {}: with several --run, expected best or last (each run's own checkpoint)",
-            o.req.checkpoint);
-  struct Entry {
-    std::string dir, name;
-    infer::RunInfo info;
-    std::vector<std::string> ids;  // sample ids it evaluated
-    std::string error;             // why it could not be evaluated; "" = fine
-  };
-  std::vector<Entry> entries;
-  const auto names = run_names(o.runs);
-  for (size_t k = 0; k < o.runs.size(); ++k) entries.push_back({o.runs[k], names[k], {}, {}, {}});
-  // On the runs' own data the classes must agree; on another dataset each run's classes are
-  // mapped onto that dataset's, so the rows share its classes.
-  const bool own_classes = o.req.data.empty() && o.req.class_map.empty() && o.req.exclude_classes.empty();
-  auto fail = [](Entry& e, const std::exception& ex) {
-    e.error = message_of(ex);
-    std::fprintf(stderr, "error: run %s: %s\n", e.dir.c_str(), e.error.c_str());
-  };
-
-  // Before anything is evaluated: every run's classes and split ids.
-  std::vector<std::string> described;
-  std::vector<std::vector<std::string>> classes;
-  for (auto& e : entries) {
-    infer::EvalRequest req = o.req;
-    req.run_dir = e.dir;
-    try {
-      e.info = infer::describe_run(req);
-      if (o.req.data.empty())
-        FER_CHECK(fs::exists(fs::path(e.dir) / "split.json"), IoError, "{}: no split.json", e.dir);
-      described.push_back(e.dir);
-      classes.push_back(e.info.class_names);
-    } catch (const UsageError&) {
-      throw;  // the command line is wrong for every run
-    } catch (const std::exception& ex) {
-      fail(e, ex);
-    }
-  }
-  if (own_classes) eval::check_same_classes(described, classes);
-
-  std::vector<eval::CompareRow> rows;
-  const std::vector<std::string>* reference_ids = nullptr;
-  for (auto& e : entries) {
-    if (!e.error.empty()) continue;
-    infer::EvalRequest req = o.req;
-    req.run_dir = e.dir;
-    try {
-      auto r = infer::evaluate_run(req);
-      const size_t files = r.files.size();
-      e.ids = r.ids;
-      rows.push_back(make_row(e.name, req, e.info, std::move(r)));
-      if (!reference_ids) reference_ids = &e.ids;
-      rows.back().split_diff = eval::compare_split_ids(*reference_ids, e.ids);
-      fmt::print("{}; {} files written into {}\n", eval::summary_line(rows.back()), files, e.dir);
-      std::fflush(stdout);
-    } catch (const std::exception& ex) {
-      fail(e, ex);
-    }
-  }
-
-  if (!rows.empty()) {
-    fmt::print("\n{}", eval::comparison_text(rows));
-    const auto warnings = eval::split_warnings(rows);
-    if (!warnings.empty()) fmt::print("\n");
-    for (const auto& w : warnings) fmt::print("{}\n", w);
+  const auto cmp = infer::compare_runs(
+      o.req, o.runs,
+      [](const infer::RunFailure& f) { std::fprintf(stderr, "error: run %s: %s\n", f.dir.c_str(), f.error.c_str()); },
+      [](const eval::CompareRow& row, const std::string& dir, size_t files) {
+        fmt::print("{}; {} files written into {}\n", eval::summary_line(row), files, dir);
+        std::fflush(stdout);
+      });
+  if (!cmp.rows.empty()) {
+    fmt::print("\n{}", eval::comparison_text(cmp.rows));
+    if (!cmp.warnings.empty()) fmt::print("\n");
+    for (const auto& w : cmp.warnings) fmt::print("{}\n", w);
   } else {
     fmt::print("\nno run could be evaluated\n");
   }
-  const bool any_failed = rows.size() < entries.size();
-  if (any_failed) {
+  if (!cmp.failures.empty()) {
     fmt::print("\nfailed (not in the table):\n");
-    for (const auto& e : entries) {
-      if (!e.error.empty()) fmt::print("  {}: {}\n", e.name, e.error);
-    }
+    for (const auto& f : cmp.failures) fmt::print("  {}: {}\n", f.name, f.error);
   }
-  if (!formats.empty() && !rows.empty()) {
-    write_tables(o, formats, rows);
+  if (!formats.empty() && !cmp.rows.empty()) {
+    write_tables(o, formats, cmp.rows);
     fmt::print("\nwritten: {}\n", fmt::join(o.tables, ", "));
   }
-  return any_failed ? 1 : 0;
+  return cmp.failures.empty() ? 0 : 1;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
-// fer infer with a fused visible + infrared model: pairs of face crops (--pair, paired folders),
-// a single-modality fallback model for samples with one modality missing.
+// Inference with a fused visible + infrared model (fer infer on paired data): pairs of face crops
+// (given one by one, or paired folders), a single-modality fallback model for samples with one
+// modality missing, results as a table, JSON lines or CSV (fer/infer/output.hpp). No torch here.
 #include <string>
 #include <vector>
 
@@ -9,9 +10,6 @@
 
 namespace fer::infer {
 class Predictor;
-}
-
-namespace fer::app {
 
 /// The options of fer infer that apply to a fused model.
 struct PairedInferOptions {
@@ -31,8 +29,8 @@ bool is_fused_model(const config::Config& cfg);
 /// Classifies every sample of o.pairs and o.folders with `fused` (inputs used whole: no face
 /// detection), a missing modality with the fallback of the present one (o.fallbacks, else the
 /// checkpoint's model.fallback), and writes a table, JSON lines or CSV. UsageError for inputs
-/// a fused model cannot take; samples that fail are listed at the end. Returns the exit code
-/// (0, or 1 when a sample failed).
-int infer_paired(infer::Predictor& fused, const PairedInferOptions& o);
+/// a fused model cannot take; samples that fail are listed at the end. Returns the failures
+/// (each "SOURCE: why"; also logged), empty when every sample was classified.
+std::vector<std::string> infer_paired(Predictor& fused, const PairedInferOptions& o);
 
-}  // namespace fer::app
+}  // namespace fer::infer

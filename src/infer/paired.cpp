@@ -3,7 +3,7 @@
 // whole (paired datasets are face crops: no detection or alignment). A sample with one modality
 // missing goes to the fallback model of the present modality, or fails with a message saying how
 // to give one.
-#include "infer_paired.hpp"
+#include "fer/infer/paired.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,9 +20,9 @@
 #include "fer/data/dataset.hpp"
 #include "fer/data/loaders.hpp"
 #include "fer/infer/predictor.hpp"
-#include "infer_output.hpp"
+#include "fer/infer/output.hpp"
 
-namespace fer::app {
+namespace fer::infer {
 namespace fs = std::filesystem;
 
 namespace {
@@ -185,7 +185,7 @@ class PairSink : public ResultSink {
 
 bool is_fused_model(const config::Config& cfg) { return !data::modality_channels(cfg.data).empty(); }
 
-int infer_paired(infer::Predictor& fused, const PairedInferOptions& o) {
+std::vector<std::string> infer_paired(infer::Predictor& fused, const PairedInferOptions& o) {
   const config::Config& cfg = fused.config();
   const config::PairedConfig& paired = cfg.data.paired;
   const std::vector<std::string>& mods = paired.modalities;
@@ -339,7 +339,7 @@ int infer_paired(infer::Predictor& fused, const PairedInferOptions& o) {
   spdlog::info("{} sample(s): {} classified by the fused model{}{}, {} failure(s)", samples.size(), by_fused,
                fallback_counts.empty() ? "" : ", ", join(fallback_counts, ", "), failures.size());
   for (const auto& f : failures) spdlog::error("failed: {}", f);
-  return failures.empty() ? 0 : 1;
+  return failures;
 }
 
-}  // namespace fer::app
+}  // namespace fer::infer

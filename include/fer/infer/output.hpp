@@ -1,6 +1,7 @@
 #pragma once
-// Result files of fer infer (JSON lines, CSV): stdout, or a file written as "<name>.partial"
-// and renamed when complete, so an interrupted run never leaves a half file under the real name.
+// Where inference results go (fer infer): a table on stdout, JSON lines, CSV. A file is written
+// as "<name>.partial" and renamed when complete, so an interrupted run never leaves a half file
+// under the real name; "" or "-" is stdout. No torch here.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -9,8 +10,9 @@
 #include <vector>
 
 #include "fer/core/io.hpp"
+#include "fer/infer/analyzer.hpp"
 
-namespace fer::app {
+namespace fer::infer {
 
 using fer::csv_field;  // fer/core/io.hpp
 
@@ -34,6 +36,7 @@ class ResultSink {
   explicit ResultSink(std::vector<std::string> classes) : classes_(std::move(classes)) {}
   void open_json(const std::string& path) { json_ = json_file_.open(path); }
   void table_on() { table_ = true; }
+  const std::vector<std::string>& classes() const { return classes_; }
   /// Closes the files (each renamed to its real name) and flushes stdout.
   void finish();
 
@@ -53,4 +56,21 @@ class ResultSink {
   OutputFile json_file_, csv_file_;
 };
 
-}  // namespace fer::app
+/// One row per face (fer infer on photos, videos, cameras). JSON lines: source, frame and time
+/// (videos), face, id (tracks), box, confidence, aligned, class, prob, probs, raw_probs (when
+/// smoothed), geometry, crop, landmarks. CSV: the same columns flattened, one p_<class> each.
+class FaceWriter : public ResultSink {
+ public:
+  /// `geometry`: add the landmark-ratio scores; `smoothed`: the probabilities are smoothed over
+  /// time, so the raw ones are written too.
+  FaceWriter(std::vector<std::string> classes, bool geometry, bool smoothed)
+      : ResultSink(std::move(classes)), geometry_(geometry), smoothed_(smoothed) {}
+  void open_csv(const std::string& path);
+  /// `frame` -1 for a still image; `crop_path` "" when crops are not written.
+  void face(const std::string& source, int64_t frame, double time, const FaceResult& r, const std::string& crop_path);
+
+ private:
+  bool geometry_ = false, smoothed_ = false;
+};
+
+}  // namespace fer::infer
