@@ -7,7 +7,6 @@
 #include "commands.hpp"
 #include "fer/config/config.hpp"
 #include "fer/core/error.hpp"
-#include "fer/core/io.hpp"
 #include "fer/face/align_folder.hpp"
 #include "interrupt.hpp"
 
@@ -15,20 +14,6 @@ namespace fer::app {
 namespace {
 std::atomic<bool> g_stop{false};
 
-/// The face settings of --face-config: an object of FaceConfig keys, or any JSON object with a
-/// "face" section (a fer_align.json, a training config).
-config::FaceConfig load_face_config(const std::string& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(fmt::format("{}: not valid JSON ({})", path, e.what()));
-  }
-  FER_CHECK(j.is_object(), ConfigError, "{}: expected a JSON object with face settings", path);
-  if (j.contains("face") && j["face"].is_object())
-    return config::parse_face_config(j["face"], path + " /face");
-  return config::parse_face_config(j, path);
-}
 }  // namespace
 
 Runner add_align(CLI::App& app) {
@@ -102,7 +87,7 @@ Runner add_align(CLI::App& app) {
           landmarks, mmod, haar]() {
     face::AlignFolderOptions a = o->a;
     config::FaceConfig f;
-    if (!o->face_config.empty()) f = load_face_config(o->face_config);
+    if (!o->face_config.empty()) f = config::load_face_config(o->face_config);
     if (detector->count()) f.detector = o->detector;
     if (align->count()) f.align = o->align;
     if (eye_x->count()) f.eye_x = o->eye_x;

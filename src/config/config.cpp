@@ -1469,4 +1469,16 @@ FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin)
 
 nlohmann::json face_to_json(const FaceConfig& f) { return build_face_json<nlohmann::json>(f); }
 
+FaceConfig load_face_config(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("{}: not valid JSON ({})", path, e.what()));
+  }
+  FER_CHECK(j.is_object(), ConfigError, "{}: expected a JSON object with face settings", path);
+  if (j.contains("face") && j["face"].is_object()) return parse_face_config(j["face"], path + " /face");
+  return parse_face_config(j, path);
+}
+
 }  // namespace fer::config

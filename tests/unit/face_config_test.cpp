@@ -25,6 +25,23 @@ TEST(FaceConfig, DefaultsAreHogWithEyeAlignment) {
   EXPECT_EQ(config::to_json(c).at("face").at("detector"), "hog");
 }
 
+TEST(FaceConfig, LoadFromFileTakesFaceKeysOrAFaceSection) {
+  test::TempDir t;
+  write(t.str("plain.json"), R"({"detector": "haar", "size": 64})");
+  write(t.str("section.json"), R"({"name": "x", "face": {"align": "box", "size": 48}})");
+  write(t.str("bad.json"), "{\"detector\": ");
+  write(t.str("typo.json"), R"({"detecter": "haar"})");
+  EXPECT_EQ(config::load_face_config(t.str("plain.json")).detector, "haar");
+  EXPECT_EQ(config::load_face_config(t.str("plain.json")).size, 64);
+  EXPECT_EQ(config::load_face_config(t.str("section.json")).align, "box");
+  EXPECT_EQ(config::load_face_config(t.str("section.json")).size, 48);
+  std::string msg = test::error_of<ConfigError>([&] { config::load_face_config(t.str("bad.json")); });
+  EXPECT_NE(msg.find(t.str("bad.json") + ": not valid JSON"), std::string::npos) << msg;
+  msg = test::error_of<ConfigError>([&] { config::load_face_config(t.str("typo.json")); });
+  EXPECT_NE(msg.find("detecter"), std::string::npos) << msg;
+  EXPECT_THROW(config::load_face_config(t.str("missing.json")), Error);
+}
+
 TEST(FaceConfig, TypoAndBadValuesNameFileLineAndPath) {
   std::string msg = test::error_of<ConfigError>(
       [] { config::parse_config("{\"data\": {\"path\": \"d\"},\n \"face\": {\n  \"detecter\": \"hog\"\n }\n}", "x.json"); });

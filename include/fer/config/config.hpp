@@ -277,5 +277,8 @@ bool is_paired_format(const std::string& format);
 FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin);
 /// The face section as JSON (every field).
 nlohmann::json face_to_json(const FaceConfig& f);
+/// The face settings in a JSON file: an object of FaceConfig keys, or any object with a "face"
+/// section (a fer_align.json, a training config). ConfigError naming the file for bad JSON or keys.
+FaceConfig load_face_config(const std::string& path);
 
 }  // namespace fer::config
