@@ -1,12 +1,9 @@
 #include "fer/data/checksums.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <filesystem>
-#include <thread>
 
-#include "fer/core/cpu.hpp"
+#include "fer/core/parallel.hpp"
 #include "fer/core/sha256.hpp"
 
 namespace fer::data {
@@ -32,31 +29,11 @@ std::vector<std::string> dataset_files(const Dataset& ds) {
 
 std::vector<FileChecksum> checksum_files(const std::vector<std::string>& files, int threads) {
   std::vector<FileChecksum> out(files.size());
-  std::vector<std::exception_ptr> errors(files.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < files.size(); i = next++) {
-      try {
-        out[i].path = files[i];
-        out[i].sha256 = sha256_file(files[i], &out[i].bytes);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  auto n = static_cast<size_t>(threads_or_all(threads));
-  n = std::min(n, files.size());
-  if (n <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(n);
-    for (size_t t = 0; t < n; ++t) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
-  }
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  // The error of the first failing file in the list, whatever the thread count.
+  parallel_for(files.size(), threads, [&](size_t i, int) {
+    out[i].path = files[i];
+    out[i].sha256 = sha256_file(files[i], &out[i].bytes);
+  });
   return out;
 }
 

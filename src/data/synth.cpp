@@ -1,20 +1,17 @@
 #include "fer/data/synth.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <exception>
 #include <filesystem>
-#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <set>
-#include <thread>
 
-#include "fer/core/cpu.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/parallel.hpp"
 #include "fer/core/rng.hpp"
 
 namespace fer::data {
@@ -720,30 +717,12 @@ void write_png_atomic(const fs::path& file, const cv::Mat& img) {
   }
 }
 
-// Runs job(0..total-1) on `threads` workers (0 = all cores); rethrows the first error.
+// Runs job(0..total-1) on `threads` workers (0 = all cores); rethrows the error of the first
+// failing job.
 template <typename Job>
 void run_jobs(int total, int threads, const Job& job) {
-  const int workers = std::clamp(threads_or_all(threads), 1, std::max(1, total));
-  std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  const auto work = [&]() {
-    for (int i = next++; i < total && !failed; i = next++) {
-      try {
-        job(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallel_for(static_cast<size_t>(std::max(0, total)), threads,
+               [&](size_t i, int) { job(static_cast<int>(i)); });
 }
 
 bool safe_name(const std::string& s) {

@@ -26,7 +26,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -36,13 +35,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
-#include <thread>
 
 #include "fer/core/cpu.hpp"
 #include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/parallel.hpp"
 #include "fer/core/version.hpp"
 #include "fer/face/face.hpp"
 
@@ -365,28 +364,6 @@ bool is_safe_relative(const std::string& p) {
   return std::none_of(path.begin(), path.end(), [](const fs::path& c) { return c == ".."; });
 }
 
-class Progress {
- public:
-  Progress(bool on, size_t total, size_t before) : on_(on), total_(total), before_(before) {}
-  void show(size_t done, bool final = false) {
-    if (!on_) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!final && shown_ && now - last_ < std::chrono::milliseconds(500)) return;
-    last_ = now;
-    shown_ = true;
-    std::fprintf(stderr, "\raligned %zu/%zu%s", done, total_,
-                 before_ ? fmt::format(" ({} done before)", before_).c_str() : "");
-    if (final) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  bool on_;
-  size_t total_, before_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point last_;
-};
-
 }  // namespace
 
 AlignSummary align_folder(const AlignFolderOptions& opts) {
@@ -516,12 +493,12 @@ AlignSummary align_folder(const AlignFolderOptions& opts) {
   }
 
   std::mutex m;
-  std::condition_variable cv;
   std::vector<std::vector<AlignRecord>> results(todo.size());
   std::vector<char> finished_flag(todo.size(), 0);
-  size_t finished = 0, alive = n_threads, written = 0;
-  std::atomic<size_t> next{0};
-  std::exception_ptr fatal;
+  size_t finished = 0, written = 0, last_flush = 0;
+  // One pipeline per worker (parallel_for's worker index); the first one is built above.
+  std::vector<std::unique_ptr<FacePipeline>> pipelines(std::max<size_t>(n_threads, 1));
+  pipelines[0] = std::move(first);
 
   auto manifest_text = [&]() {  // caller holds m
     std::map<std::string, const std::vector<AlignRecord>*> rows;
@@ -535,69 +512,69 @@ AlignSummary align_folder(const AlignFolderOptions& opts) {
     }
     return text;
   };
-
-  auto worker = [&](std::unique_ptr<FacePipeline> pipeline) {
-    try {
-      if (!pipeline) pipeline = std::make_unique<FacePipeline>(face, s.size);
-      for (;;) {
-        if (opts.stop && opts.stop->load()) break;
-        const size_t k = next.fetch_add(1);
-        if (k >= todo.size()) break;
-        const Job& job = jobs[todo[k]];
-        std::vector<AlignRecord> rows;
-        size_t w = 0;
-        try {
-          rows = process_one(*pipeline, job, s, out, w);
-        } catch (const std::exception& e) {
-          AlignRecord r;
-          r.source = job.source;
-          std::string what = e.what();
-          std::replace(what.begin(), what.end(), '\n', ' ');
-          r.status = "error: " + what;
-          rows = {r};
-        }
-        std::lock_guard<std::mutex> lock(m);
-        results[k] = std::move(rows);
-        finished_flag[k] = 1;
-        ++finished;
-        written += w;
-        cv.notify_one();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(m);
-      if (!fatal) fatal = std::current_exception();
-    }
-    std::lock_guard<std::mutex> lock(m);
-    --alive;
-    cv.notify_one();
+  // Manifests written while aligning (an interrupted run keeps what it did), one writer at a
+  // time, never an older text over a newer one.
+  std::mutex flush_mutex;
+  size_t flushed_at = 0;
+  auto flush = [&](const std::string& text, size_t at) {
+    std::lock_guard<std::mutex> lock(flush_mutex);
+    if (at < flushed_at) return;
+    flushed_at = at;
+    write_file_atomic(manifest_file.string(), text);
   };
 
-  Progress progress(opts.progress && !todo.empty(), todo.size(), sum.done_before);
-  std::vector<std::thread> threads;
-  threads.reserve(n_threads);
-  // `first` is moved once, into thread 0; the others start with nothing.
-  // cppcheck-suppress accessMoved
-  for (size_t t = 0; t < n_threads; ++t) threads.emplace_back(worker, t == 0 ? std::move(first) : nullptr);
-  {
-    std::unique_lock<std::mutex> lock(m);
-    size_t last_flush = 0;
-    while (alive > 0) {
-      cv.wait_for(lock, std::chrono::milliseconds(500),
-                  [&] { return alive == 0 || finished - last_flush >= kFlushEvery; });
-      progress.show(finished);
-      if (finished - last_flush >= kFlushEvery && alive > 0) {
-        last_flush = finished;
-        const std::string text = manifest_text();
-        lock.unlock();
-        write_file_atomic(manifest_file.string(), text);  // an interrupted run keeps what it did
-        lock.lock();
+  ProgressLine progress(opts.progress && !todo.empty());
+  auto show = [&](bool force) {  // caller holds m
+    progress.show(fmt::format("aligned {}/{}{}", finished, todo.size(),
+                              sum.done_before ? fmt::format(" ({} done before)", sum.done_before) : ""),
+                  force);
+  };
+  auto align_one = [&](size_t k, int worker) {
+    auto& pipeline = pipelines[static_cast<size_t>(worker)];
+    if (!pipeline) pipeline = std::make_unique<FacePipeline>(face, s.size);
+    const Job& job = jobs[todo[k]];
+    std::vector<AlignRecord> rows;
+    size_t w = 0;
+    try {
+      rows = process_one(*pipeline, job, s, out, w);
+    } catch (const std::exception& e) {
+      AlignRecord r;
+      r.source = job.source;
+      std::string what = e.what();
+      std::replace(what.begin(), what.end(), '\n', ' ');
+      r.status = "error: " + what;
+      rows = {r};
+    }
+    std::string text;
+    size_t at = 0;
+    {
+      std::lock_guard<std::mutex> lock(m);
+      results[k] = std::move(rows);
+      finished_flag[k] = 1;
+      ++finished;
+      written += w;
+      show(false);
+      if (finished - last_flush >= kFlushEvery) {
+        last_flush = at = finished;
+        text = manifest_text();
       }
     }
+    if (!text.empty()) flush(text, at);
+  };
+  try {
+    parallel_for(todo.size(), static_cast<int>(std::max<size_t>(n_threads, 1)), align_one, opts.stop);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(m);
+    write_file_atomic(manifest_file.string(), manifest_text());  // what was done is kept
+    progress.finish(true);
+    throw;
   }
-  for (auto& t : threads) t.join();
-  progress.show(finished, /*final=*/true);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    show(true);
+  }
+  progress.finish(true);
   write_file_atomic(manifest_file.string(), manifest_text());
-  if (fatal && finished < todo.size()) std::rethrow_exception(fatal);
 
   sum.interrupted = finished < todo.size();
   sum.outputs = written;

@@ -13,6 +13,7 @@
 #include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/parallel.hpp"
 #include "fer/core/rng.hpp"
 #include "fer/core/version.hpp"
 #include "fer/data/checksums.hpp"
@@ -168,28 +169,28 @@ nlohmann::json history_to_json(const std::vector<eval::EpochRecord>& h) {
 
 void copy_atomic(const fs::path& from, const fs::path& to) { copy_file_atomic(from.string(), to.string()); }
 
+// An epoch's progress bar (fer/core/parallel.hpp's ProgressLine: a terminal only).
 class ProgressBar {
  public:
   ProgressBar(bool enabled, int epoch, int epochs, size_t batches)
-      : enabled_(enabled && ::isatty(STDERR_FILENO)), epoch_(epoch), epochs_(epochs), batches_(batches),
+      : line_(enabled, std::chrono::milliseconds(100)), epoch_(epoch), epochs_(epochs), batches_(batches),
         t0_(Clock::now()) {}
   void update(size_t done, double loss, double acc, int64_t images) {
-    if (!enabled_) return;
+    if (!line_.enabled()) return;
     const double s = seconds_since(t0_);
     const double rate = s > 0 ? images / s : 0;
     const double eta = done > 0 ? s * (batches_ - done) / done : 0;
     const int width = 24;
     const int filled = static_cast<int>(width * done / std::max<size_t>(1, batches_));
-    fmt::print(stderr, "\r\033[Kepoch {}/{} [{}{}] {}/{} loss {:.4f} acc {:5.1f}% {:.0f} img/s ETA {:.0f}s",
-               epoch_, epochs_, std::string(filled, '#'), std::string(width - filled, '.'), done, batches_, loss,
-               100 * acc, rate, eta);
+    line_.show(fmt::format("epoch {}/{} [{}{}] {}/{} loss {:.4f} acc {:5.1f}% {:.0f} img/s ETA {:.0f}s", epoch_,
+                           epochs_, std::string(filled, '#'), std::string(width - filled, '.'), done, batches_, loss,
+                           100 * acc, rate, eta),
+               done == batches_);
   }
-  void finish() {
-    if (enabled_) fmt::print(stderr, "\r\033[K");
-  }
+  void finish() { line_.finish(/*keep=*/false); }
 
  private:
-  bool enabled_;
+  ProgressLine line_;
   int epoch_, epochs_;
   size_t batches_;
   Clock::time_point t0_;
