@@ -17,8 +17,8 @@ command -v clang-tidy >/dev/null && command -v cppcheck >/dev/null ||
 
 mode=${1:-changed}
 all_sources() {
-  git ls-files 'src/*.cpp' 'apps/*.cpp' 'examples/*.cpp' 'tests/*.cpp' |
-    grep -v -e '^tests/layers/' -e '^tests/cuda/'
+  git ls-files --cached --others --exclude-standard 'src/*.cpp' 'apps/*.cpp' 'examples/*.cpp' 'tests/*.cpp' |
+    grep -v -e '^tests/layers/' -e '^tests/cuda/' | sort -u
 }
 if [ "$mode" = "--all" ]; then
   files=$(all_sources)
@@ -39,12 +39,12 @@ else
   files=$(
     for f in $changed; do
       case "$f" in
-        *.cpp) grep -qx "$f" <<<"$srcs" && echo "$f" ;;
+        *.cpp) if grep -qx "$f" <<<"$srcs"; then echo "$f"; fi ;;
         *.hpp)  # the sources that include it, by its include path or its file name
           name=${f#include/}
           grep -l -F -e "\"$name\"" -e "\"$(basename "$f")\"" $srcs 2>/dev/null || true ;;
       esac
-    done | sort -u)
+    done | sort -u || true)
   echo "lint: $(wc -w <<<"$files") source(s) changed since $(git rev-parse --short "$base" 2>/dev/null || echo "$base")"
 fi
 [ -n "$files" ] || { echo "lint: nothing to check"; exit 0; }
