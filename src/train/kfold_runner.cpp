@@ -105,7 +105,7 @@ KfoldResult run_kfold(const KfoldOptions& o) {
   FER_CHECK(o.fold == 0 || (o.fold >= 1 && o.fold <= o.folds), UsageError,
             "--fold {}: out of range, expected 1..{} (--folds {})", o.fold, o.folds, o.folds);
   FER_CHECK(o.jobs >= 1, UsageError, "--jobs {}: expected at least 1", o.jobs);
-  auto emit = [&](KfoldEvent e) {
+  auto emit = [&](const KfoldEvent& e) {
     if (o.on_event) o.on_event(e);
   };
   auto stopping = [&] { return o.stop && o.stop->load(); };
