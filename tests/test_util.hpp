@@ -55,6 +55,7 @@ std::string error_of(Fn&& fn) {
 
 #define EXPECT_HAS(msg, part) EXPECT_NE((msg).find(part), std::string::npos) << (msg)
 
+// `rel` must be a string literal (it is pasted into the message), hence no parentheses around it.
 #define FER_REQUIRE_SHARED(var, rel)                                                    \
   const std::string var = ::fer::test::shared_data(rel);                                \
-  if (var.empty()) GTEST_SKIP() << "../shared/data/" rel " is absent: real-data test skipped"
+  if (var.empty()) GTEST_SKIP() << "../shared/data/" rel " is absent: real-data test skipped"  // NOLINT(bugprone-macro-parentheses)

@@ -45,15 +45,15 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::TrainConfi
                                                         std::vector<torch::Tensor> params) {
   if (t.optimizer == "sgd") {
     return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay).nesterov(t.nesterov));
+        std::move(params), torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay).nesterov(t.nesterov));
   }
   if (t.optimizer == "adam") {
     return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
+        std::move(params), torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
   }
   if (t.optimizer == "adamw") {
     return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
+        std::move(params), torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
   }
   throw ConfigError(fmt::format("/train/optimizer: unknown optimizer \"{}\"; known: sgd, adam, adamw", t.optimizer));
 }
@@ -101,7 +101,7 @@ class LossScaler {
     torch::NoGradGuard no_grad;
     torch::Tensor bad;
     for (const auto& p : params) {
-      torch::Tensor g = p.grad();
+      const torch::Tensor& g = p.grad();  // a handle: mul_ below scales the gradient in place
       if (!g.defined()) continue;
       g.mul_(1.0 / scale_);
       const torch::Tensor n = torch::logical_not(torch::isfinite(g)).sum();

@@ -641,8 +641,8 @@ Landmarks template_face() {
   }
   const float eye[6][2] = {{-0.4F, 0}, {-0.15F, -0.2F}, {0.15F, -0.2F}, {0.4F, 0}, {0.15F, 0.2F}, {-0.15F, 0.2F}};
   for (int k = 0; k < 6; ++k) {
-    lm[static_cast<size_t>(36 + k)] = cv::Point2f(-1 + eye[k][0], eye[k][1]);
-    lm[static_cast<size_t>(42 + k)] = cv::Point2f(1 + eye[k][0], eye[k][1]);
+    lm[36 + static_cast<size_t>(k)] = cv::Point2f(-1 + eye[k][0], eye[k][1]);
+    lm[42 + static_cast<size_t>(k)] = cv::Point2f(1 + eye[k][0], eye[k][1]);
   }
   lm[27] = cv::Point2f(0, 0);
   lm[30] = cv::Point2f(0, 1.2F);
@@ -955,8 +955,9 @@ fer::face::OverlayFace overlay_face(const cv::Rect2f& box) {
   f.class_names = {"angry", "happy", "neutral"};
   f.probs = {0.1F, 0.7F, 0.2F};
   for (int i = 0; i < 68; ++i) {
-    f.landmarks.emplace_back(box.x + box.width * static_cast<float>(i % 10 + 0.5) / 10.0F,
-                             box.y + box.height * static_cast<float>(i / 10 + 0.5) / 7.0F);
+    const int col = i % 10, row = i / 10;  // a 10 x 7 grid
+    f.landmarks.emplace_back(box.x + box.width * (static_cast<float>(col) + 0.5F) / 10.0F,
+                             box.y + box.height * (static_cast<float>(row) + 0.5F) / 7.0F);
   }
   return f;
 }

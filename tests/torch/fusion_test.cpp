@@ -201,7 +201,8 @@ TEST(Fusion, EarlyFusionIsOneResNetOverStackedChannels) {
 TEST(Fusion, StreamsHaveStandaloneResNetNamesUnderAPrefix) {
   for (const std::string name : {"fusion_feature", "fusion_late"}) {
     for (const std::string head : {"linear", "infrared"}) {
-      SCOPED_TRACE(name + " " + head);
+      SCOPED_TRACE(name);
+      SCOPED_TRACE(head);
       ModelConfig mc = tiny(name);
       mc.head = head;
       mc.feature_gate = true;

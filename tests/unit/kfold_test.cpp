@@ -13,7 +13,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using fer::eval::FoldEval;
 using fer::eval::KfoldSummary;
 
 const std::vector<std::string> kNames = {"happy", "sad"};

@@ -191,7 +191,7 @@ TEST(Paired, ShuffledCreationOrderGivesTheSamePairs) {
   for (size_t i = 0; i < a.samples.size(); ++i) {
     // The pair's two files carry the same item (visible 10k, infrared 10k + 5).
     const cv::Mat img = fer::data::load_image(b.samples[i], 4);
-    const cv::Vec4b px = img.at<cv::Vec4b>(0, 0);
+    const cv::Vec4b& px = img.at<cv::Vec4b>(0, 0);
     EXPECT_EQ(px[3], px[0] + 5) << b.samples[i].id;
   }
 }
@@ -339,7 +339,7 @@ TEST(PairedAugment, PhotometricIsDrawnPerModality) {
   int differ = 0;
   for (uint64_t seed = 0; seed < 10; ++seed) {
     const cv::Mat out = p.train(stacked, seed);
-    const cv::Vec4b px = out.at<cv::Vec4b>(5, 5);
+    const cv::Vec4b& px = out.at<cv::Vec4b>(5, 5);
     EXPECT_EQ(px[0], px[1]);  // one draw for the whole visible group
     EXPECT_EQ(px[1], px[2]);
     differ += px[0] != px[3];
