@@ -110,8 +110,25 @@ KfoldResult run_kfold(const KfoldOptions& o) {
   };
   auto stopping = [&] { return o.stop && o.stop->load(); };
 
-  // The overrides every child gets; threads are split between the parallel folds.
-  const int threads = o.threads >= 0 ? o.threads : std::max(1, cpu_count() / o.jobs);
+  // The overrides every child gets; threads are split between the parallel folds. A `threads=N`
+  // among the overrides counts as o.threads (the threads= added below would otherwise win).
+  int set_threads = -1;
+  for (const auto& s : o.overrides) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = s.substr(0, eq);
+    key.erase(0, key.find_first_not_of(" \t"));
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (key != "threads") continue;
+    try {
+      size_t used = 0;
+      const int v = std::stoi(s.substr(eq + 1), &used);
+      if (v >= 0 && s.find_first_not_of(" \t", eq + 1 + used) == std::string::npos) set_threads = v;
+    } catch (const std::exception&) {
+      // not a number: the config check below names it
+    }
+  }
+  const int threads = o.threads >= 0 ? o.threads : set_threads >= 0 ? set_threads : std::max(1, cpu_count() / o.jobs);
   std::vector<std::string> child_sets = o.overrides;
   child_sets.push_back(fmt::format("threads={}", threads));
 

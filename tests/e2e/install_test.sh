@@ -15,8 +15,9 @@ for f in include/fer/infer/analyzer.hpp include/fer/core/error.hpp lib/libfer_co
          lib/cmake/fer/ferConfig.cmake lib/cmake/fer/ferConfigVersion.cmake bin/fer; do
   check "installed $f" test -s "$T/prefix/$f"
 done
+# (ferConfig.cmake itself records the Torch_DIR of the build, which may be a wheel in the source tree.)
 check "no source-tree or build-tree path in the exported targets" \
-  bash -c "! grep -l -e '$SRC/' -e '$BUILD/' '$T'/prefix/lib/cmake/fer/*.cmake"
+  bash -c "! grep -l -e '$SRC/' -e '$BUILD/' '$T'/prefix/lib/cmake/fer/fer*Targets*.cmake"
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -26,6 +27,9 @@ expect_exit 0 "examples/classify configures with find_package(fer)" -- cmake -S 
   "${gen[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$T/prefix"
 expect_exit 0 "examples/classify builds against the installed package" -- cmake --build "$T/classify"
 CLASSIFY="$T/classify/classify"
+libtorch() { ldd "$1" 2>/dev/null | grep -o '/[^ ]*/libtorch_cpu\.so[^ ]*' | head -1; }
+check "examples/classify links the LibTorch fer was built with ($(libtorch "$FER"))" \
+  test -n "$(libtorch "$FER")" -a "$(libtorch "$CLASSIFY")" = "$(libtorch "$FER")"
 check "examples/classify is about 20 lines" test "$(wc -l <"$SRC/examples/classify/main.cpp")" -le 25
 # A torch-free program finds fer::core alone.
 mkdir -p "$T/coreonly"

@@ -275,6 +275,19 @@ TEST_F(KfoldRunnerTest, SkipsDoneFoldsAndResumesFromLastPt) {
   EXPECT_TRUE(calls().empty());
 }
 
+TEST_F(KfoldRunnerTest, ThreadsSetAsAnOverrideAreKept) {
+  auto o = options();
+  o.fold = 1;
+  o.jobs = 1;
+  o.overrides = {"threads=1"};
+  fer::train::run_kfold(o);
+  EXPECT_EQ(meta()["threads_per_fold"], 1) << "--set threads=1 is not replaced by cores / jobs";
+  const auto log = lines_of(fer::train::kfold_log(dir_, 1));
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log[0].find("--set threads=1 --set threads=1 "), std::string::npos) << log[0];
+  EXPECT_EQ(log[0].find("threads=2"), std::string::npos) << log[0];
+}
+
 TEST_F(KfoldRunnerTest, OneFoldOnly) {
   auto o = options();
   o.fold = 2;
