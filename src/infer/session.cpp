@@ -117,7 +117,7 @@ SessionSummary run_session(FaceAnalyzer& analyzer, const std::vector<Source>& so
 
   auto save_crop = [&](const std::string& stem, const FaceResult& r) -> std::string {
     if (o.crops_dir.empty()) return "";
-    const std::string path = crop_names.take(o.crops_dir, fmt::format("{}_face{}", stem, r.index), ".png");
+    std::string path = crop_names.take(o.crops_dir, fmt::format("{}_face{}", stem, r.index), ".png");
     FER_CHECK(cv::imwrite(path, r.crop), IoError, "{}: cannot write image", path);
     return path;
   };

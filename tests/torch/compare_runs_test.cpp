@@ -8,41 +8,24 @@
 #include <string>
 #include <vector>
 
-#include "fer/config/config.hpp"
 #include "fer/core/error.hpp"
-#include "fer/data/synth.hpp"
 #include "fer/infer/compare_runs.hpp"
-#include "fer/train/trainer.hpp"
 #include "test_util.hpp"
+#include "tiny_run.hpp"
 
 namespace {
 using fer::test::TempDir;
 
 void train_tiny(const std::string& data, int classes, const std::string& run, uint64_t seed) {
-  fer::data::SynthOptions so;
-  so.out = data;
-  so.classes = classes;
-  so.per_class = 15;
-  so.size = 36;
-  so.seed = 5;
-  if (!std::filesystem::exists(data)) fer::data::write_synthetic_dataset(so);
-  fer::config::Config c;
-  c.seed = seed;
-  c.threads = 2;
-  c.data.format = "image_folder";
-  c.data.path = data;
-  c.data.split.scheme = "ratio";
-  c.data.split.ratios = {0.6, 0.2, 0.2};
-  c.preprocess.size = 32;
-  c.preprocess.channels = 1;
-  c.model.name = "resnet18";
-  c.model.width = 4;
-  c.train.epochs = 1;
-  c.train.batch_size = 16;
-  fer::train::RunOptions ro;
-  ro.run_dir = run;
-  ro.progress = false;
-  fer::train::train(fer::config::parse_config(fer::config::to_json(c).dump(), "compare test"), ro);
+  fer::test::train_tiny_run(data, run, classes, 15, 36, seed);
+}
+
+// No bootstrap intervals and no HTML: the tests look at the rows, not the reports.
+fer::infer::EvalRequest quick_request() {
+  fer::infer::EvalRequest req;
+  req.bootstrap = 0;
+  req.html = false;
+  return req;
 }
 
 TEST(CompareRuns, NamesAreLastComponentsUnlessTheyCollide) {
@@ -55,9 +38,7 @@ TEST(CompareRuns, FailedRunIsReportedAndTheOthersAreCompared) {
   TempDir t;
   train_tiny(t.str("data"), 3, t.str("a"), 1);
   train_tiny(t.str("data"), 3, t.str("b"), 2);
-  fer::infer::EvalRequest req;
-  req.bootstrap = 0;
-  req.html = false;
+  fer::infer::EvalRequest req = quick_request();
   std::vector<std::string> failed_now, rows_now;
   const auto cmp = fer::infer::compare_runs(
       req, {t.str("a"), t.str("missing"), t.str("b")},
@@ -86,9 +67,7 @@ TEST(CompareRuns, RunsOfOtherClassesAreRefusedBeforeAnyEvaluation) {
   TempDir t;
   train_tiny(t.str("data3"), 3, t.str("three"), 1);
   train_tiny(t.str("data4"), 4, t.str("four"), 1);
-  fer::infer::EvalRequest req;
-  req.bootstrap = 0;
-  req.html = false;
+  fer::infer::EvalRequest req = quick_request();
   int evaluated = 0;
   EXPECT_THROW(fer::infer::compare_runs(req, {t.str("three"), t.str("four")}, {},
                                         [&](const fer::eval::CompareRow&, const std::string&, size_t) { ++evaluated; }),

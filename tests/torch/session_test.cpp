@@ -20,8 +20,8 @@
 #include "fer/infer/output.hpp"
 #include "fer/infer/predictor.hpp"
 #include "fer/infer/session.hpp"
-#include "fer/train/trainer.hpp"
 #include "test_util.hpp"
+#include "tiny_run.hpp"
 
 namespace {
 namespace fs = std::filesystem;
@@ -32,32 +32,8 @@ class Session : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    fer::data::SynthOptions so;
-    so.out = dir_->str("data");
-    so.classes = 3;
-    so.per_class = 20;
-    so.size = 40;
-    so.seed = 3;
-    fer::data::write_synthetic_dataset(so);
-    fer::config::Config c;
-    c.seed = 1;
-    c.threads = 2;
-    c.data.format = "image_folder";
-    c.data.path = so.out;
-    c.data.split.scheme = "ratio";
-    c.data.split.ratios = {0.6, 0.2, 0.2};
-    c.preprocess.size = 32;
-    c.preprocess.channels = 1;
-    c.model.name = "resnet18";
-    c.model.width = 4;
-    c.train.epochs = 1;
-    c.train.batch_size = 16;
-    c.face.detector = "none";
-    c = fer::config::parse_config(fer::config::to_json(c).dump(), "session test");
-    fer::train::RunOptions ro;
-    ro.run_dir = dir_->str("run");
-    ro.progress = false;
-    fer::train::train(c, ro);
+    // Detector "none": every image or frame is one face crop.
+    fer::test::train_tiny_run(dir_->str("data"), dir_->str("run"), 3, 20, 40, 1, "none");
   }
   static void TearDownTestSuite() { delete dir_; }
 
