@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "fer/core/error.hpp"
 #include "fer/core/image_limits.hpp"
 #include "fer/core/io.hpp"
@@ -60,7 +62,7 @@ Dataset load_image_folder(const std::string& root) {
               cls);
     for (const std::string& f : files) {
       Sample s;
-      s.id = cls + "/" + f;
+      s.id = fmt::format("{}/{}", cls, f);
       s.label = static_cast<int>(c);
       s.path = (root_path / cls / f).string();
       io::check_image_pixels(s.path);  // header only: refused now, not when a split reaches it

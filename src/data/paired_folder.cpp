@@ -44,7 +44,10 @@ std::vector<std::string> sorted_entries(const fs::path& dir, bool dirs) {
 
 std::string join(const std::vector<std::string>& v, const std::string& quote = "") {
   std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + quote + s + quote;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ", ";
+    out.append(quote).append(s).append(quote);
+  }
   return out.empty() ? "(none)" : out;
 }
 

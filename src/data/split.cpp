@@ -34,7 +34,7 @@ size_t class_span(const std::vector<int>& labels) {
     FER_CHECK(labels[i] >= 0, DataError, "sample {} has no label ({})", i, labels[i]);
     hi = std::max(hi, labels[i]);
   }
-  return static_cast<size_t>(hi + 1);
+  return hi < 0 ? 0 : static_cast<size_t>(hi) + 1;
 }
 
 // `indices` grouped by label, each group ascending.

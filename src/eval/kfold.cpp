@@ -92,10 +92,11 @@ FoldEval parse_fold_eval(const nlohmann::json& j, int fold, const std::string& p
   const auto per_class = field<nlohmann::json>(j, "per_class", path);
   for (const auto& name : f.class_names) {
     const auto c = field<nlohmann::json>(per_class, name, path + ": per_class");
-    m.precision.push_back(field<double>(c, "precision", path + ": per_class." + name));
-    m.recall.push_back(field<double>(c, "recall", path + ": per_class." + name));
-    m.f1.push_back(field<double>(c, "f1", path + ": per_class." + name));
-    m.support.push_back(field<int64_t>(c, "support", path + ": per_class." + name));
+    const std::string where = fmt::format("{}: per_class.{}", path, name);
+    m.precision.push_back(field<double>(c, "precision", where));
+    m.recall.push_back(field<double>(c, "recall", where));
+    m.f1.push_back(field<double>(c, "f1", where));
+    m.support.push_back(field<int64_t>(c, "support", where));
   }
   m.total = j.value("total", int64_t{0});
   m.loss = j.value("loss", 0.0);

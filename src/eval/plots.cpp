@@ -78,12 +78,12 @@ class Canvas {
  public:
   Canvas(int w, int h) : w_(w), h_(h), img_(h * kSS, w * kSS, CV_8UC3, kWhite) {}
 
-  void line(double x0, double y0, double x1, double y1, Color c, double t = 1.0) {
+  void line(double x0, double y0, double x1, double y1, const Color& c, double t = 1.0) {
     cv::line(img_, pt(x0, y0), pt(x1, y1), c, px_thickness(t), cv::LINE_AA);
   }
 
   /// Polyline through pts; dashed draws dash/gap runs that continue across vertices.
-  void polyline(const std::vector<cv::Point2d>& pts, Color c, double t, bool dashed) {
+  void polyline(const std::vector<cv::Point2d>& pts, const Color& c, double t, bool dashed) {
     if (pts.size() < 2) return;
     if (!dashed) {
       std::vector<cv::Point> p;
@@ -110,18 +110,18 @@ class Canvas {
     }
   }
 
-  void fill(const Box& b, Color c) {
+  void fill(const Box& b, const Color& c) {
     cv::rectangle(img_, cv::Rect(pt(b.x, b.y), pt(b.right(), b.bottom())), c, cv::FILLED);
   }
-  void outline(const Box& b, Color c, double t = 1.0) {
+  void outline(const Box& b, const Color& c, double t = 1.0) {
     cv::rectangle(img_, cv::Rect(pt(b.x, b.y), pt(b.right(), b.bottom())), c, px_thickness(t), cv::LINE_8);
   }
-  void dot(double x, double y, double r, Color c) {
+  void dot(double x, double y, double r, const Color& c) {
     cv::circle(img_, pt(x, y), static_cast<int>(std::lround(r * kSS)), c, cv::FILLED, cv::LINE_AA);
   }
 
   /// Horizontal text anchored at (x, y); VAlign::kCenter centres the cap height on y.
-  void text(const std::string& s, double x, double y, Font f, Color c, HAlign ha = HAlign::kLeft,
+  void text(const std::string& s, double x, double y, Font f, const Color& c, HAlign ha = HAlign::kLeft,
             VAlign va = VAlign::kBaseline) {
     const TextSize ts = measure(s, f);
     const double left = ha == HAlign::kLeft ? x : ha == HAlign::kCenter ? x - ts.w / 2 : x - ts.w;
@@ -131,7 +131,7 @@ class Canvas {
 
   /// Text rotated 90 degrees counter-clockwise (reads bottom to top). The anchor aligns the
   /// rotated box: ha on x (its left/centre/right), va on y (its top/centre/bottom).
-  void text_up(const std::string& s, double x, double y, Font f, Color c, HAlign ha, VAlign va) {
+  void text_up(const std::string& s, double x, double y, Font f, const Color& c, HAlign ha, VAlign va) {
     const TextSize ts = measure(s, f);
     const int pad = 2 * kSS;
     const int tw = static_cast<int>(std::ceil(ts.w * kSS)) + 2 * pad;
@@ -164,7 +164,7 @@ class Canvas {
   }
 
   /// Paints colour c through an 8-bit coverage mask placed at origin (physical pixels).
-  void blend(const cv::Mat& mask, cv::Point origin, Color c) {
+  void blend(const cv::Mat& mask, cv::Point origin, const Color& c) {
     const cv::Rect dst = cv::Rect(origin, mask.size()) & cv::Rect(0, 0, img_.cols, img_.rows);
     for (int yy = dst.y; yy < dst.y + dst.height; ++yy) {
       const uchar* m = mask.ptr<uchar>(yy - origin.y);
@@ -420,7 +420,7 @@ Color blues(double t) {
   return Color(rgb[2], rgb[1], rgb[0]);
 }
 
-bool is_dark(Color c) { return 0.114 * c[0] + 0.587 * c[1] + 0.299 * c[2] < 145; }
+bool is_dark(const Color& c) { return 0.114 * c[0] + 0.587 * c[1] + 0.299 * c[2] < 145; }
 
 std::string percent(double v) { return fmt::format("{:.1f}%", 100 * v); }
 
@@ -496,7 +496,7 @@ ConfusionLayout confusion_layout(const Metrics& m, const std::vector<std::string
 
 constexpr const char* kHistoryHeader = "epoch,lr,train_loss,train_acc,val_loss,val_acc,val_macro_f1,seconds";
 
-std::string trim(std::string s) {
+std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t\r");

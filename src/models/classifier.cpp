@@ -7,12 +7,15 @@
 
 namespace fer::models {
 
-torch::Tensor Classifier::embed(torch::Tensor) {
+// Tensors by value: the virtual signature every model overrides (PyTorch's idiom).
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+torch::Tensor Classifier::embed(torch::Tensor /*x*/) {
   throw ConfigError(
       fmt::format("/model/name: model {} has no single embedding before its classifier", name()));
 }
 
-torch::Tensor Classifier::classify(torch::Tensor) {
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+torch::Tensor Classifier::classify(torch::Tensor /*features*/) {
   throw ConfigError(
       fmt::format("/model/name: model {} has no single embedding before its classifier", name()));
 }

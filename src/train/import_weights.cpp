@@ -70,7 +70,7 @@ ImportReport import_weights(const ImportOptions& opts) {
                                          : "$1"
                                            "3.");
     }
-    if (k != key) rep.renamed.push_back(key + " -> " + k);
+    if (k != key) rep.renamed.push_back(fmt::format("{} -> {}", key, k));
     w.emplace(k, t);
   }
 
