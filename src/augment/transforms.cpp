@@ -378,6 +378,31 @@ std::vector<cv::Mat> Pipeline::eval_views(const cv::Mat& img, Tta t) const {
   return {};
 }
 
+const Registry<TransformKind>& transform_registry() {
+  static const Registry<TransformKind> registry = [] {
+    Registry<TransformKind> r("transform");
+    const auto add = [&r](const char* name, const char* description, const char* section) {
+      r.add(name, description, {std::string(section) + "." + name});
+    };
+    add("rotation", "rotation, uniform in [-r, r] degrees", "augment");
+    add("zoom", "scale, uniform in [1-z, 1+z]", "augment");
+    add("shear", "shear, uniform in [-s, s] degrees", "augment");
+    add("translate", "shift, uniform in [-t, t] of the side", "augment");
+    add("perspective", "corner displacement up to this fraction of the side", "augment");
+    add("hflip", "horizontal flip with this probability", "augment");
+    add("vflip", "vertical flip with this probability", "augment");
+    add("brightness", "additive brightness, uniform in [-b, b] of 255", "augment");
+    add("contrast", "contrast, uniform in [1-c, 1+c]", "augment");
+    add("gaussian_noise", "Gaussian noise with this sigma (gray levels)", "augment");
+    add("salt_pepper", "this fraction of pixels set to 0 or 255", "augment");
+    add("crop", "random crop (train) / centre crop (eval) of this side", "augment");
+    add("flip", "test time: the image and its mirror image; logits averaged", "eval");
+    add("ten_crop", "test time: 4 corners + centre, and their mirror images; logits averaged", "eval");
+    return r;
+  }();
+  return registry;
+}
+
 Tta parse_tta(const std::string& name, const std::string& where) {
   if (name == "none") return Tta::kNone;
   if (name == "flip") return Tta::kFlip;

@@ -16,6 +16,7 @@
 
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
+#include "fer/core/registry.hpp"
 
 namespace fer::config {
 namespace {
@@ -277,26 +278,6 @@ class Locator {
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
 /// transpositions ("trian" -> "train") cost 1 each.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 /// Names other tools use for our keys, so "learning_rate" (or "lerning_rate") suggests "lr".
 const std::vector<std::pair<std::string, std::string>>& key_aliases() {
   static const std::vector<std::pair<std::string, std::string>> aliases = {
@@ -335,18 +316,7 @@ std::string suggest(const std::string& word, const std::vector<std::string>& can
       }
     }
   }
-  const std::string w = lower(word);
-  std::string best;
-  size_t best_d = std::numeric_limits<size_t>::max();
-  for (const auto& [spelling, candidate] : spellings) {
-    const size_t d = edit_distance(w, lower(spelling));
-    const size_t limit = std::max<size_t>(1, std::max(w.size(), spelling.size()) / 3);
-    if (d <= limit && d < best_d) {
-      best_d = d;
-      best = candidate;
-    }
-  }
-  return best;
+  return closest_spelling(word, spellings);
 }
 
 std::string unknown_key_message(const std::string& key, const std::vector<std::string>& known) {
@@ -620,7 +590,6 @@ void read_paired(ObjectReader r, PairedConfig& p) {
   r.finish();
 }
 const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
-const std::vector<std::string> kSchedulers = {"none", "cosine", "step", "plateau"};
 const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
 const std::vector<std::string> kPrecisions = {"fp32", "bf16", "fp16"};
 const std::vector<std::string> kSelectMetrics = {"accuracy", "macro_f1", "loss"};
@@ -931,7 +900,10 @@ void read_attention(ObjectReader& r, ModelConfig& m) {
 }
 
 void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
-  r.read_enum("name", m.name, model_names());  // the model zoo's names (a test ties them)
+  // The name is checked against the model registry (models::check_model_name, a layer up), with
+  // where it was written.
+  r.read_string("name", m.name, /*non_empty=*/true);
+  m.name_at = r.loc().where(r.at("name")) + ": " + r.at("name");
   r.read_enum("stem", m.stem, kStems);
   r.read_enum("init", m.init, kInits);
   r.read_enum("pool", m.pool, kPools);
@@ -962,7 +934,7 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   r.read_number("weight_decay", t.weight_decay, Bounds::at_least(0));
   r.read_number("beta1", t.beta1, Bounds::closed_open(0, 1));
   r.read_number("beta2", t.beta2, Bounds::closed_open(0, 1));
-  r.read_enum("scheduler", t.scheduler, kSchedulers);
+  r.read_enum("scheduler", t.scheduler, schedule_registry().names());
   if (const json* v = r.get("warmup_epochs")) {  // the default 0 is always below epochs
     t.warmup_epochs = as_int(loc, r.at("warmup_epochs"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
   }
@@ -1439,11 +1411,6 @@ const std::vector<std::string>& dataset_format_names() {
   return names;
 }
 
-const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> names = {"resnet18", "fusion_early", "fusion_feature", "fusion_late",
-                                                 "vgg19",    "compact_cnn",  "vit",            "vit_se"};
-  return names;
-}
 
 }  // namespace fer::config
 

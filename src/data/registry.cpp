@@ -3,6 +3,7 @@
 #include <string>
 
 #include "fer/core/error.hpp"
+#include "fer/core/registry.hpp"
 #include "fer/data/loaders.hpp"
 
 namespace fer::data {
@@ -10,14 +11,15 @@ namespace {
 
 std::string join(const std::vector<std::string>& names) {
   std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
   return out.empty() ? "(none)" : out;
 }
 
-DatasetFormat paired(const std::string& name, const std::string& description) {
+DatasetFormat paired(const std::string& name) {
   DatasetFormat f;
-  f.name = name;
-  f.description = description;
   f.load = [name](const std::string& path) {
     config::DataConfig cfg;
     cfg.format = name;
@@ -25,53 +27,52 @@ DatasetFormat paired(const std::string& name, const std::string& description) {
     return load_paired_folder(cfg);
   };
   f.load_config = [](const config::DataConfig& cfg) { return load_paired_folder(cfg); };
+  f.paired = true;
   return f;
 }
 
-// Fills the registry once, explicitly (static self-registration is dropped from static libs).
-std::vector<DatasetFormat> register_builtins() {
-  return {
-      {"image_folder", "root/<class>/<image> folders (png jpg bmp tif webp pgm ...), decoded lazily",
-       load_image_folder, {}},
-      {"fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", load_fer2013_csv, {}},
-      {"fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", load_fer2013_h5, {}},
-      {"ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout",
-       load_ck_plus_h5, {}},
-      paired("paired_folder",
-             "paired visible + infrared image folders, ROOT/<modality>/<class>/<file> or ROOT/<class>/<modality>/<file>; "
-             "pairs by file stem (data.paired), channels stacked"),
-      paired("viri", "VIRI (visible + infrared faces): paired_folder with the dataset's folder names set in data.paired "
-                     "(e.g. modalities [\"Vis\", \"IR\"])"),
-      paired("nvie", "NVIE (USTC natural visible and infrared expressions): paired_folder with the dataset's folder "
-                     "names set in data.paired"),
-  };
+// Filled once, explicitly (static self-registration is dropped from static libs).
+Registry<DatasetFormat> register_builtins() {
+  Registry<DatasetFormat> r("dataset format");
+  r.add("image_folder", "root/<class>/<image> folders (png jpg bmp tif webp pgm ...), decoded lazily",
+        {load_image_folder, {}});
+  r.add("fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", {load_fer2013_csv, {}});
+  r.add("fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", {load_fer2013_h5, {}});
+  r.add("ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout", {load_ck_plus_h5, {}});
+  r.add("paired_folder",
+        "paired visible + infrared image folders, ROOT/<modality>/<class>/<file> or ROOT/<class>/<modality>/<file>; "
+        "pairs by file stem (data.paired), channels stacked",
+        paired("paired_folder"));
+  r.add("viri",
+        "VIRI (visible + infrared faces): paired_folder with the dataset's folder names set in data.paired "
+        "(e.g. modalities [\"Vis\", \"IR\"])",
+        paired("viri"));
+  r.add("nvie",
+        "NVIE (USTC natural visible and infrared expressions): paired_folder with the dataset's folder names set in "
+        "data.paired",
+        paired("nvie"));
+  return r;
 }
 
 }  // namespace
 
-const std::vector<DatasetFormat>& dataset_formats() {
-  static const std::vector<DatasetFormat> formats = register_builtins();
+const Registry<DatasetFormat>& dataset_formats() {
+  static const Registry<DatasetFormat> formats = register_builtins();
   return formats;
 }
 
 Dataset load_dataset(const std::string& name, const std::string& path) {
-  std::vector<std::string> known;
-  for (const auto& f : dataset_formats()) {
-    if (f.name == name) return f.load(path);
-    known.push_back(f.name);
-  }
-  throw ConfigError(fmt::format("unknown dataset format \"{}\"; known: {}", name, join(known)));
+  return dataset_formats().get(name, "data.format").value.load(path);
 }
 
 Dataset load_dataset(const config::DataConfig& cfg) {
-  for (const auto& f : dataset_formats()) {
-    if (f.name == cfg.format && f.load_config) return f.load_config(cfg);
-  }
-  return load_dataset(cfg.format, cfg.path);
+  const DatasetFormat& f = dataset_formats().get(cfg.format, "data.format").value;
+  return f.load_config ? f.load_config(cfg) : f.load(cfg.path);
 }
 
 bool is_paired_format(const std::string& format) {
-  return format == "paired_folder" || format == "viri" || format == "nvie";
+  const auto* f = dataset_formats().find(format);
+  return f != nullptr && f->value.paired;
 }
 
 std::vector<int> modality_channels(const config::DataConfig& cfg) {

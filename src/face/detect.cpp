@@ -202,11 +202,29 @@ class HaarDetector : public ScaledDetector {
 
 }  // namespace
 
+const Registry<DetectorKind>& detector_registry() {
+  static const Registry<DetectorKind> registry = [] {
+    Registry<DetectorKind> r("face detector");
+    const auto no_file = [](const config::FaceConfig&) { return std::string(); };
+    r.add("hog", "dlib HOG + linear SVM frontal face detector (built in; default)",
+          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> { return std::make_unique<HogDetector>(c); },
+           no_file});
+    r.add("haar", "OpenCV Haar cascade, face.haar_cascade (Debian package opencv-data)",
+          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> { return std::make_unique<HaarDetector>(c); },
+           [](const config::FaceConfig& c) { return c.haar_cascade; }});
+    r.add("mmod", "dlib CNN face detector: face.mmod_model = mmod_human_face_detector.dat (not packaged)",
+          {make_mmod_detector, [](const config::FaceConfig& c) { return c.mmod_model; }});
+    r.add("none", "no detection: each input image is one face crop", {{}, no_file});
+    return r;
+  }();
+  return registry;
+}
+
 std::unique_ptr<Detector> make_detector(const config::FaceConfig& cfg) {
-  if (cfg.detector == "hog") return std::make_unique<HogDetector>(cfg);
-  if (cfg.detector == "haar") return std::make_unique<HaarDetector>(cfg);
-  if (cfg.detector == "mmod") return make_mmod_detector(cfg);
-  throw ConfigError(fmt::format("face.detector \"{}\" is not a detector (expected hog, haar or mmod)", cfg.detector));
+  const auto& kind = detector_registry().get(cfg.detector, "face.detector").value;
+  FER_CHECK(static_cast<bool>(kind.make), ConfigError,
+            "face.detector \"{}\" is not a detector (each image is taken as one face crop)", cfg.detector);
+  return kind.make(cfg);
 }
 
 struct LandmarkModel::Impl {

@@ -1,7 +1,7 @@
 #pragma once
 // Internal to src/models: the ResNet-18 building blocks shared by the single-stream model
-// (resnet.cpp) and the visible + infrared fusion models (fusion.cpp), and the factories of the
-// other single-image models (vgg.cpp, compact.cpp) that create_model dispatches to.
+// (resnet.cpp) and the visible + infrared fusion models (fusion.cpp), and each model file's
+// registration (src/models/registry.cpp).
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -13,6 +13,7 @@
 
 #include "fer/config/config.hpp"
 #include "fer/models/model.hpp"
+#include "fer/models/registry.hpp"
 
 namespace fer::models::detail {
 
@@ -104,22 +105,23 @@ class ResNet18 : public Classifier {
   torch::nn::Sequential head{nullptr};
 };
 
-/// fusion_feature / fusion_late (fusion.cpp); the input spec is already validated.
-std::shared_ptr<Classifier> make_fusion_feature(const config::ModelConfig& cfg, const InputSpec& in);
-std::shared_ptr<Classifier> make_fusion_late(const config::ModelConfig& cfg, const InputSpec& in);
+// ---- registration: each model file adds its families to the registry (src/models/registry.cpp
+// calls these in order). A family's build checks what only it needs; create_model has already
+// checked the generic options (classes, head, width, modality channels, paired input).
 
-/// vgg19 (vgg.cpp): VGG-19 with batch norm for small faces. Requires one image of 1 or 3
-/// channels (create_model checks) and size >= 32; a smaller size is a ConfigError.
-std::shared_ptr<Classifier> make_vgg19(const config::ModelConfig& cfg, const InputSpec& in);
-
+/// resnet18 and fusion_early (resnet.cpp).
+void register_resnet(ModelRegistry& r);
+/// fusion_feature and fusion_late (fusion.cpp).
+void register_fusion(ModelRegistry& r);
+/// vgg19 (vgg.cpp): VGG-19 with batch norm for small faces; size >= 32.
+void register_vgg(ModelRegistry& r);
 /// compact_cnn (compact.cpp): the compact FER CNN of Kuo et al. 2018; unpadded convolutions
-/// below 64 px (min 22), padded from 64 px on. Requires one image of 1 or 3 channels.
-std::shared_ptr<Classifier> make_compact_cnn(const config::ModelConfig& cfg, const InputSpec& in);
-
-/// vit / vit_se (vit.cpp): Vision Transformer with torchvision's parameter names; vit_se adds
-/// an SE block on the class token ("se."). Checks its own input (one image of 1 or 3 channels,
-/// vit_patch dividing the size, vit_heads dividing vit_dim) and rejects the ResNet-only keys.
-std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in);
+/// below 64 px (min 22), padded from 64 px on.
+void register_compact(ModelRegistry& r);
+/// vit and vit_se (vit.cpp): Vision Transformer with torchvision's parameter names; vit_se adds
+/// an SE block on the class token ("se."). Checks vit_patch dividing the size, vit_heads dividing
+/// vit_dim, and rejects the ResNet-only keys.
+void register_vit(ModelRegistry& r);
 
 /// The checks of every single-image model other than resnet18 (vgg19, compact_cnn, vit, vit_se):
 /// one image of 1 or 3 channels, and none of the ResNet-only options (stem, se, width, head,

@@ -101,12 +101,22 @@ class FusionLate : public Classifier {
 
 }  // namespace
 
-std::shared_ptr<Classifier> make_fusion_feature(const config::ModelConfig& cfg, const InputSpec& in) {
-  return std::make_shared<FusionFeature>(cfg, in);
-}
-
-std::shared_ptr<Classifier> make_fusion_late(const config::ModelConfig& cfg, const InputSpec& in) {
-  return std::make_shared<FusionLate>(cfg, in);
+void register_fusion(ModelRegistry& r) {
+  r.add("fusion_feature",
+        "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head",
+        {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
+           FER_CHECK(cfg.fusion_features == "concat" || cfg.fusion_features == "interleave", ConfigError,
+                     "/model/fusion_features: unknown value \"{}\"; known: concat, interleave", cfg.fusion_features);
+           return std::make_shared<FusionFeature>(cfg, in);
+         },
+         /*paired=*/true});
+  r.add("fusion_late", "two ResNet-18 classifiers (visible, infrared); logits averaged or learned-weighted",
+        {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
+           FER_CHECK(cfg.late_combine == "mean" || cfg.late_combine == "learned", ConfigError,
+                     "/model/late_combine: unknown value \"{}\"; known: mean, learned", cfg.late_combine);
+           return std::make_shared<FusionLate>(cfg, in);
+         },
+         /*paired=*/true});
 }
 
 }  // namespace fer::models::detail

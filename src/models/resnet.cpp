@@ -200,51 +200,39 @@ void check_single_image_model(const config::ModelConfig& cfg, const InputSpec& i
             "/model/attention: {} has no feature gate (\"gate\" applies to ResNet-18 models)", cfg.name);
 }
 
-}  // namespace detail
-
-const std::vector<ModelInfo>& model_infos() {
-  static const std::vector<ModelInfo> infos = {
-      {"resnet18",
-       "ResNet-18 (torchvision layout); 3x3 stride-1 stem for 48 px faces, 7x7 stem for 224 px; optional SE"},
-      {"fusion_early", "visible + infrared stacked as input channels of one ResNet-18 (paired data)"},
-      {"fusion_feature",
-       "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head"},
-      {"fusion_late", "two ResNet-18 classifiers (visible, infrared); logits averaged or learned-weighted"},
-      {"vgg19",
-       "VGG-19 with batch norm (the seed's FER2013/CK+ model, torchvision vgg19_bn names); dropout + one "
-       "linear "
-       "layer on 1x1 features; inputs >= 32 px (44 px crops)"},
-      {"compact_cnn",
-       "compact FER CNN (Kuo et al. 2018): 1x1 conv, 2 x (3x3 + 5x5 conv, PReLU, max-pool), FC 2048-1024; "
-       "unpadded convs below 64 px (48 px gray), padded from 64 px (96 px colour)"},
-      {"vit", "Vision Transformer (torchvision VisionTransformer names); ViT-B/16 unless model.vit_* set"},
-      {"vit_se", "ViT + squeeze-and-excitation on the class token before the head (Aouayeb et al. 2021)"},
+void register_resnet(ModelRegistry& r) {
+  const auto build = [](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
+    return std::make_shared<ResNet18>(cfg, in.channels, in.size, in.num_classes);
   };
-  return infos;
+  r.add("resnet18",
+        "ResNet-18 (torchvision layout); 3x3 stride-1 stem for 48 px faces, 7x7 stem for 224 px; optional SE",
+        {[build](const config::ModelConfig& cfg, const InputSpec& in) {
+          if (in.modality_channels.empty()) {
+            FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError,
+                      "model input must have 1 or 3 channels, got {}", in.channels);
+          } else {
+            FER_CHECK(in.channels >= 1 && in.channels <= 8, ConfigError,
+                      "model input must have 1 to 8 stacked channels, got {}", in.channels);
+          }
+          return build(cfg, in);
+        }});
+  r.add("fusion_early", "visible + infrared stacked as input channels of one ResNet-18 (paired data)",
+        {build, /*paired=*/true});
 }
+
+}  // namespace detail
 
 namespace {
 
 std::shared_ptr<Classifier> build_model(const config::ModelConfig& cfg, const InputSpec& in) {
   FER_CHECK(in.num_classes >= 2, DataError, "a classifier needs at least 2 classes, got {}", in.num_classes);
-  bool known_name = false;
-  for (const auto& m : model_infos()) known_name = known_name || m.name == cfg.name;
-  if (!known_name) {
-    std::string known;
-    for (const auto& m : model_infos()) known += (known.empty() ? "" : ", ") + m.name;
-    throw ConfigError(fmt::format("/model/name: unknown model \"{}\"; known: {}", cfg.name, known));
-  }
   FER_CHECK(cfg.head == "linear" || cfg.head == "visible" || cfg.head == "infrared" || cfg.head == "fused",
             ConfigError, "/model/head: unknown head \"{}\"; known: linear, visible, infrared, fused", cfg.head);
   FER_CHECK(cfg.width >= 1, ConfigError, "/model/width: must be at least 1, got {}", cfg.width);
 
   const auto& mc = in.modality_channels;
   const int stacked = std::accumulate(mc.begin(), mc.end(), 0);
-  const auto mc_str = [&] {
-    std::string s;
-    for (int c : mc) s += (s.empty() ? "" : ", ") + std::to_string(c);
-    return "[" + s + "]";
-  };
+  const auto mc_str = [&] { return fmt::format("[{}]", fmt::join(mc, ", ")); };
   if (!mc.empty()) {
     for (int c : mc) {
       FER_CHECK(c >= 1 && c <= 8, ConfigError, "/model/name: {}: each modality needs 1 to 8 channels, got {}",
@@ -254,38 +242,14 @@ std::shared_ptr<Classifier> build_model(const config::ModelConfig& cfg, const In
               "/model/name: {}: the modalities' channels {} sum to {}, but the input has {} channels", cfg.name,
               mc_str(), stacked, in.channels);
   }
-
-  if (cfg.name == "vit" || cfg.name == "vit_se") return detail::make_vit(cfg, in);
-  if (cfg.name == "vgg19" || cfg.name == "compact_cnn") {
-    detail::check_single_image_model(cfg, in);
-    return cfg.name == "vgg19" ? detail::make_vgg19(cfg, in) : detail::make_compact_cnn(cfg, in);
-  }
-
-  if (cfg.name == "resnet18") {
-    if (mc.empty()) {
-      FER_CHECK(in.channels == 1 || in.channels == 3, ConfigError, "model input must have 1 or 3 channels, got {}",
-                in.channels);
-    } else {
-      FER_CHECK(in.channels >= 1 && in.channels <= 8, ConfigError,
-                "model input must have 1 to 8 stacked channels, got {}", in.channels);
-    }
-    return std::make_shared<detail::ResNet18>(cfg, in.channels, in.size, in.num_classes);
-  }
-
+  const ModelFamily& family =
+      model_registry().get(cfg.name, cfg.name_at.empty() ? std::string("/model/name") : cfg.name_at).value;
   // Fusion models: paired input [N, C0 + C1, H, W], modality 0's channels first.
-  FER_CHECK(mc.size() == 2, ConfigError,
+  FER_CHECK(!family.paired || mc.size() == 2, ConfigError,
             "/model/name: {} needs paired data (data.format paired_folder/viri/nvie with data.paired.use \"all\"): "
             "two modalities stacked as channels; got {}",
             cfg.name, mc.empty() ? std::string("a single image") : fmt::format("{} modalities", mc.size()));
-  if (cfg.name == "fusion_early") return std::make_shared<detail::ResNet18>(cfg, in.channels, in.size, in.num_classes);
-  if (cfg.name == "fusion_feature") {
-    FER_CHECK(cfg.fusion_features == "concat" || cfg.fusion_features == "interleave", ConfigError,
-              "/model/fusion_features: unknown value \"{}\"; known: concat, interleave", cfg.fusion_features);
-    return detail::make_fusion_feature(cfg, in);
-  }
-  FER_CHECK(cfg.late_combine == "mean" || cfg.late_combine == "learned", ConfigError,
-            "/model/late_combine: unknown value \"{}\"; known: mean, learned", cfg.late_combine);
-  return detail::make_fusion_late(cfg, in);
+  return family.build(cfg, in);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ nn::LayerNorm layer_norm(int64_t dim) {
 
 /// nn.init.trunc_normal_(t, std=std) as PyTorch does it (bounds -2, 2 in absolute units):
 /// inverse-CDF sampling, so the values are exactly truncated normal. LibTorch 1.13 lacks it.
-void trunc_normal_(torch::Tensor t, double std) {
+void trunc_normal_(const torch::Tensor& t, double std) {
   torch::NoGradGuard ng;
   const auto cdf = [](double v) { return (1.0 + std::erf(v / std::sqrt(2.0))) / 2.0; };
   const double lo = cdf(-2.0 / std), hi = cdf(2.0 / std);
@@ -172,6 +172,8 @@ class VisionTransformer : public Classifier {
 
 }  // namespace
 
+namespace {
+
 std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const InputSpec& in) {
   const config::ModelConfig defaults;  // the ViT's own wording for the two keys it is likeliest to meet
   FER_CHECK(
@@ -198,6 +200,15 @@ std::shared_ptr<Classifier> make_vit(const config::ModelConfig& cfg, const Input
       "/model/vit_patch: must divide the input size {} (preprocess.size, or augment.crop when set), got {}",
       in.size, cfg.vit_patch);
   return std::make_shared<VisionTransformer>(cfg, in.channels, in.size, in.num_classes, cfg.name == "vit_se");
+}
+
+}  // namespace
+
+void register_vit(ModelRegistry& r) {
+  r.add("vit", "Vision Transformer (torchvision VisionTransformer names); ViT-B/16 unless model.vit_* set",
+        {make_vit});
+  r.add("vit_se", "ViT + squeeze-and-excitation on the class token before the head (Aouayeb et al. 2021)",
+        {make_vit});
 }
 
 }  // namespace fer::models::detail

@@ -26,6 +26,7 @@
 #include "fer/data/prepare.hpp"
 #include "fer/data/split.hpp"
 #include "fer/eval/kfold.hpp"
+#include "fer/models/registry.hpp"
 #include "fer/train/precision.hpp"
 #include "fer/train/runtime.hpp"
 
@@ -133,6 +134,7 @@ KfoldResult run_kfold(const KfoldOptions& o) {
   child_sets.push_back(fmt::format("threads={}", threads));
 
   const config::Config cfg = config::load_config(o.config_path, with_fold(child_sets, o.folds, 1));
+  models::check_model_name(cfg.model);  // a misspelt model fails here, not in every fold
   const std::string& scheme = cfg.data.split.scheme;
   FER_CHECK(scheme == "stratified_kfold" || scheme == "ck_plus_folds", ConfigError,
             "{}: data.split.scheme is \"{}\"; fer kfold needs a k-fold scheme (stratified_kfold or "

@@ -22,6 +22,7 @@
 #include "fer/data/prepare.hpp"
 #include "fer/eval/metrics.hpp"
 #include "fer/eval/plots.hpp"
+#include "fer/models/registry.hpp"
 #include "fer/train/checkpoint.hpp"
 #include "fer/train/engine.hpp"
 #include "fer/train/init_streams.hpp"
@@ -66,10 +67,6 @@ double metric_value(const std::string& metric, const eval::Metrics& m, double lo
   if (metric == "macro_f1") return m.macro_f1;
   if (metric == "loss") return loss;
   return m.accuracy;
-}
-
-bool better(const std::string& metric, double value, double best) {
-  return metric == "loss" ? value < best : value > best;
 }
 
 /// Differences between two resolved configs that would make a resumed run a different
@@ -203,6 +200,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const fs::path run(opts.run_dir);
   const fs::path last_pt = run / "last.pt", best_pt = run / "best.pt";
   FER_CHECK(!opts.resume || fs::exists(last_pt), ConfigError, "{}: nothing to resume (no last.pt)", run.string());
+  models::check_model_name(cfg.model);  // before anything is written
   if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
   // fp16 on a CPU and the like fail before anything is written, too.
   const std::string precision_warning = check_precision(cfg.train.precision, resolve_device(cfg.device), "train.precision");
@@ -358,8 +356,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   double best_value = metric == "loss" ? INFINITY : -INFINITY;
   double best_loss = INFINITY;  // the selection loss of the best epoch (select_tiebreak "loss")
   int best_epoch = 0, bad_epochs = 0;
-  double plateau_scale = 1.0, plateau_best = best_value;
-  int plateau_bad = 0;
+  config::ScheduleState schedule_state;  // plateau's reduction so far (config/schedule.cpp)
   std::vector<eval::EpochRecord> history;
   // The epochs the schedule spans: train.epochs, or with a time budget the number fitted to it.
   int horizon = cfg.train.epochs;
@@ -374,9 +371,9 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     best_value = number("best_value");
     best_epoch = st.at("best_epoch");
     bad_epochs = st.at("bad_epochs");
-    plateau_scale = st.at("plateau_scale");
-    plateau_best = number("plateau_best");
-    plateau_bad = st.at("plateau_bad");
+    schedule_state.scale = st.at("plateau_scale");
+    schedule_state.best = st.at("plateau_best").is_null() ? std::nan("") : st.at("plateau_best").get<double>();
+    schedule_state.bad = st.at("plateau_bad");
     history = history_from_json(meta.at("history"));
     if (st.contains("best_loss")) {
       best_loss = st.at("best_loss").is_null() ? INFINITY : st.at("best_loss").get<double>();  // inf -> null
@@ -440,8 +437,9 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
         {"history", history_to_json(history)},
         {"train_state",
          {{"epoch", epochs_done}, {"best_value", best_value}, {"best_loss", best_loss}, {"best_epoch", best_epoch},
-          {"bad_epochs", bad_epochs}, {"plateau_scale", plateau_scale}, {"plateau_best", plateau_best},
-          {"plateau_bad", plateau_bad}, {"horizon", horizon}, {"horizon_fitted", horizon_fitted},
+          {"bad_epochs", bad_epochs}, {"plateau_scale", schedule_state.scale},
+          {"plateau_best", schedule_state.best}, {"plateau_bad", schedule_state.bad}, {"horizon", horizon},
+          {"horizon_fitted", horizon_fitted},
           {"budget_used_s", budget_used}}}};
   };
 
@@ -461,7 +459,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     const auto t0 = Clock::now();
     config::TrainConfig schedule = tc;  // the schedule spans the horizon
     schedule.epochs = horizon;
-    const double lr = config::scheduled_lr(schedule, epoch, plateau_scale);
+    const double lr = config::scheduled_lr(schedule, epoch, schedule_state);
     set_lr(*optimizer, lr);
     model->train();
     data::LoaderOptions lo;
@@ -551,15 +549,9 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     } else {
       ++bad_epochs;
     }
-    if (tc.scheduler == "plateau" && epoch >= tc.warmup_epochs) {
-      if (better(metric, value, plateau_best)) {
-        plateau_best = value;
-        plateau_bad = 0;
-      } else if (++plateau_bad > tc.plateau_patience) {
-        plateau_scale *= tc.plateau_factor;
-        plateau_bad = 0;
-        spdlog::info("plateau: learning rate reduced to {:.3g}", tc.lr * plateau_scale);
-      }
+    if (config::observe_schedule(schedule, epoch, value, metric == "loss", schedule_state)) {
+      spdlog::info("{}: learning rate reduced to {:.3g}", tc.scheduler,
+                   config::scheduled_lr(schedule, epoch + 1, schedule_state));
     }
     eval::EpochRecord rec;
     rec.epoch = epoch + 1;

@@ -1098,3 +1098,25 @@ TEST(FaceConfigSection, MissingMmodModelIsAnIoError) {
 }
 
 }  // namespace
+
+// The config reader accepts exactly the registered detectors for face.detector (it sits a layer
+// below face/ and cannot read the registry), and make_detector refuses "none" and unknown names.
+TEST(FaceDetectors, RegistryMatchesTheConfigReader) {
+  const auto& r = fer::face::detector_registry();
+  EXPECT_EQ(r.names(), (std::vector<std::string>{"hog", "haar", "mmod", "none"}));
+  for (const auto& d : r.entries()) {
+    nlohmann::json j = {{"detector", d.name}};
+    if (d.name == "mmod") j["mmod_model"] = "m.dat";
+    EXPECT_EQ(fer::config::parse_face_config(j, "f.json").detector, d.name);
+    EXPECT_FALSE(d.description.empty()) << d.name;
+    EXPECT_EQ(static_cast<bool>(d.value.make), d.name != "none") << d.name;
+  }
+  EXPECT_THROW(fer::config::parse_face_config({{"detector", "hogg"}}, "f.json"), fer::ConfigError);
+  fer::config::FaceConfig none;
+  none.detector = "none";
+  EXPECT_THROW(fer::face::make_detector(none), fer::ConfigError);
+  none.detector = "retinaface";
+  const std::string msg = fer::test::error_of<fer::ConfigError>([&] { fer::face::make_detector(none); });
+  EXPECT_NE(msg.find("expected one of \"hog\", \"haar\", \"mmod\", \"none\", got \"retinaface\""), std::string::npos)
+      << msg;
+}

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fer/config/config.hpp"
 #include "fer/core/error.hpp"
 #include "fer/models/model.hpp"
 #include "fer/models/registry.hpp"
@@ -81,12 +82,35 @@ void expect_round_trip(const ModelConfig& cfg, const InputSpec& in) {
 
 }  // namespace
 
-TEST(ModelZoo, RegistryListsVgg19AndCompactCnn) {
-  std::vector<std::string> names;
-  for (const auto& m : fer::models::model_infos()) names.push_back(m.name);
-  EXPECT_NE(std::find(names.begin(), names.end(), "vgg19"), names.end());
-  EXPECT_NE(std::find(names.begin(), names.end(), "compact_cnn"), names.end());
-  EXPECT_EQ(names, fer::config::model_names());  // what a config may name, checked at parse time
+TEST(ModelZoo, RegistryListsEveryModelOnceInAFixedOrder) {
+  EXPECT_EQ(fer::models::model_registry().names(),
+            (std::vector<std::string>{"resnet18", "fusion_early", "fusion_feature", "fusion_late", "vgg19",
+                                      "compact_cnn", "vit", "vit_se"}));
+  for (const auto& e : fer::models::model_registry().entries()) {
+    EXPECT_FALSE(e.description.empty()) << e.name;
+    EXPECT_TRUE(static_cast<bool>(e.value.build)) << e.name;
+  }
+  // Registering a name twice is a programming error, not a silent replacement.
+  fer::models::ModelRegistry r("model");
+  r.add("a", "first", {});
+  EXPECT_THROW(r.add("a", "again", {}), std::logic_error);
+}
+
+TEST(ModelZoo, UnknownNameNamesWhereItWasWrittenAndTheClosestModel) {
+  const fer::config::Config cfg = fer::config::parse_config(R"({"data": {"path": "x"},
+  "model": {"name": "resnet"}})", "t.json");
+  EXPECT_EQ(cfg.model.name_at, "t.json:2: /model/name");
+  try {
+    fer::models::check_model_name(cfg.model);
+    FAIL() << "resnet was accepted";
+  } catch (const fer::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "t.json:2: /model/name: expected one of \"resnet18\", \"fusion_early\", \"fusion_feature\", "
+              "\"fusion_late\", \"vgg19\", \"compact_cnn\", \"vit\", \"vit_se\", got \"resnet\" (did you mean "
+              "\"resnet18\"?)");
+  }
+  // create_model refuses it the same way.
+  EXPECT_THROW(fer::models::create_model(cfg.model, {3, 48, 7}), fer::ConfigError);
 }
 
 // ---------------------------------------------------------------------------------- vgg19

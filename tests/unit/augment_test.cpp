@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 #include <opencv2/core.hpp>
 #include <vector>
 
@@ -169,7 +172,7 @@ TEST(Augment, SaltPepperFraction) {
   const cv::Mat cout = fa::salt_pepper(color, 0.2, rng);
   for (int y = 0; y < 50; ++y)  // whole pixels change, not single channels
     for (int x = 0; x < 50; ++x) {
-      const cv::Vec3b v = cout.at<cv::Vec3b>(y, x);
+      const cv::Vec3b& v = cout.at<cv::Vec3b>(y, x);
       EXPECT_TRUE(v[0] == v[1] && v[1] == v[2]);
     }
 }
@@ -335,4 +338,20 @@ TEST(Augment, ChannelStatsOnConstantImages) {
   EXPECT_NEAR(sd[2], 0.0, 1e-9);
   EXPECT_THROW(fa::channel_stats(imgs, 1, mean, sd), fer::DataError);
   EXPECT_THROW(fa::channel_stats({}, 3, mean, sd), fer::DataError);
+}
+
+// fer list transforms reads the registry: it names every augment.* key of the config (no more,
+// no fewer) and the eval.* test-time augmentations, and each key exists in the config.
+TEST(Augment, TransformRegistryCoversEveryKey) {
+  const nlohmann::json cfg = fer::config::to_json(fer::config::Config{});
+  std::set<std::string> augment_keys, registered;
+  for (const auto& item : cfg.at("augment").items()) augment_keys.insert("augment." + item.key());
+  for (const auto& t : fer::augment::transform_registry().entries()) {
+    EXPECT_FALSE(t.description.empty()) << t.name;
+    const auto dot = t.value.key.find('.');
+    ASSERT_NE(dot, std::string::npos) << t.value.key;
+    EXPECT_TRUE(cfg.at(t.value.key.substr(0, dot)).contains(t.value.key.substr(dot + 1))) << t.value.key;
+    if (t.value.key.rfind("augment.", 0) == 0) registered.insert(t.value.key);
+  }
+  EXPECT_EQ(registered, augment_keys);
 }

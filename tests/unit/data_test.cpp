@@ -422,17 +422,20 @@ TEST(ImageFolder, Errors) {
 
 TEST(DataRegistry, FormatsAndUnknownName) {
   std::vector<std::string> names;
-  for (const auto& f : fer::data::dataset_formats()) {
+  for (const auto& f : fer::data::dataset_formats().entries()) {
     names.push_back(f.name);
     EXPECT_FALSE(f.description.empty());
-    EXPECT_TRUE(static_cast<bool>(f.load));
+    EXPECT_TRUE(static_cast<bool>(f.value.load));
+    // the config reader's view of the format (it sits below data/ and cannot read the registry)
+    EXPECT_EQ(fer::config::is_paired_format(f.name), f.value.paired) << f.name;
+    EXPECT_EQ(fer::data::is_paired_format(f.name), f.value.paired) << f.name;
   }
   EXPECT_EQ(names, (std::vector<std::string>{"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5", "paired_folder", "viri",
                                             "nvie"}));
   EXPECT_EQ(names, fer::config::dataset_format_names());  // what a config may name, checked at parse time
   EXPECT_HAS(error_of<fer::ConfigError>([] { fer::data::load_dataset("jaffe", "x"); }),
-             "unknown dataset format \"jaffe\"; known: image_folder, fer2013_csv, fer2013_h5, "
-             "ck_plus_h5, paired_folder, viri, nvie");
+             "data.format: expected one of \"image_folder\", \"fer2013_csv\", \"fer2013_h5\", \"ck_plus_h5\", "
+             "\"paired_folder\", \"viri\", \"nvie\", got \"jaffe\"");
 
   fer::test::TempDir dir;
   write_png(dir.path() / "a" / "1.png", 1);

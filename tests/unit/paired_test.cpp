@@ -67,11 +67,11 @@ std::vector<std::string> ids(const fer::data::Dataset& ds) {
 
 TEST(Paired, FormatsAreRegistered) {
   std::set<std::string> names;
-  for (const auto& f : fer::data::dataset_formats()) {
+  for (const auto& f : fer::data::dataset_formats().entries()) {
     names.insert(f.name);
     if (f.name == "paired_folder" || f.name == "viri" || f.name == "nvie") {
       EXPECT_FALSE(f.description.empty());
-      EXPECT_TRUE(static_cast<bool>(f.load_config)) << f.name;
+      EXPECT_TRUE(static_cast<bool>(f.value.load_config)) << f.name;
     }
   }
   for (const char* n : {"image_folder", "paired_folder", "viri", "nvie"}) EXPECT_TRUE(names.count(n)) << n;

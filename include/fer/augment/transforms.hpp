@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fer/config/config.hpp"
+#include "fer/core/registry.hpp"
 
 namespace fer::augment {
 
@@ -32,6 +33,15 @@ cv::Mat crop(const cv::Mat& img, int x, int y, int crop);
 cv::Mat center_crop(const cv::Mat& img, int crop);
 /// The 4 corner crops + centre crop, then the same 5 of the horizontally flipped image.
 std::vector<cv::Mat> ten_crop(const cv::Mat& img, int crop);
+
+/// A registered transform: the config key that turns it on.
+struct TransformKind {
+  std::string key;  ///< "augment.rotation", "eval.flip", ...
+};
+/// The training transforms (one per augment.* key, in the order the pipeline applies them) and
+/// the test-time augmentations, for `fer list transforms`. Augment.TransformRegistryCoversEveryKey
+/// ties it to the config's augment section.
+const Registry<TransformKind>& transform_registry();
 
 /// Test-time augmentation: the views of an image whose logits are averaged.
 enum class Tta {

@@ -5,9 +5,13 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "fer/core/registry.hpp"
 
 namespace fer::config {
 
@@ -123,6 +127,7 @@ struct AugmentConfig {
 /// The network.
 struct ModelConfig {
   std::string name = "resnet18";  ///< model registry name (fer list models)
+  std::string name_at;            ///< where name was written ("t.json:3: /model/name"); not a setting
   std::string stem = "auto";      ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
   /// Weight initialisation: "model" = the model's published scheme (torchvision's Kaiming-normal
   /// fan-out convolutions for resnet18 / vgg19, Xavier for compact_cnn); "pytorch" = every layer
@@ -225,11 +230,38 @@ struct EvalConfig {
 /// "cbam", "gate", "se+gate" or "cbam+gate".
 std::string attention_name(const ModelConfig& m);
 
+// ---- learning-rate schedules (schedule.cpp): every schedule, its state and its registry ----
+
+/// What a schedule carries from one epoch to the next (saved in checkpoints). Only plateau keeps
+/// any: the product of its reductions and its own best validation value.
+struct ScheduleState {
+  double scale = 1.0;                                     ///< plateau: lr factor so far
+  double best = std::numeric_limits<double>::quiet_NaN();  ///< plateau: best value seen (NaN: none)
+  int bad = 0;                                            ///< plateau: epochs since it improved
+};
+
+/// A learning-rate schedule (train.scheduler).
+struct LrSchedule {
+  /// The lr of epoch `e` (0-based, counted after the warm-up) of `total` such epochs.
+  std::function<double(const TrainConfig&, int e, int total, const ScheduleState&)> lr;
+  /// After an epoch's validation; true when it lowered the lr. Empty for schedules that ignore
+  /// validation.
+  std::function<bool(const TrainConfig&, double value, bool lower_is_better, ScheduleState&)> observe;
+};
+
+/// none, cosine, step and plateau, in that order; the config reader checks train.scheduler here.
+const Registry<LrSchedule>& schedule_registry();
+
 /// The learning rate of 0-based `epoch` under `t`: a linear warm-up from lr/10 over warmup_epochs,
 /// then the schedule: cosine (to min_lr over the remaining epochs), step (lr * gamma^floor(k /
-/// step_size), k counting the epochs after warm-up and decay_start), plateau (lr * plateau_scale,
-/// which the trainer lowers from validation results) or none.
-double scheduled_lr(const TrainConfig& t, int epoch, double plateau_scale = 1.0);
+/// step_size), k counting the epochs after warm-up and decay_start), plateau (lr * state.scale,
+/// lowered by observe_schedule) or none.
+double scheduled_lr(const TrainConfig& t, int epoch, const ScheduleState& state = {});
+
+/// Hands the validation `value` of 0-based `epoch` to the schedule (ignored during the warm-up);
+/// true when the schedule lowered the learning rate (plateau: no improvement on its best for more
+/// than plateau_patience epochs multiplies the lr by plateau_factor).
+bool observe_schedule(const TrainConfig& t, int epoch, double value, bool lower_is_better, ScheduleState& state);
 
 /// A whole run.
 struct Config {
@@ -252,10 +284,10 @@ struct Config {
 /// ("configs/x.json:4: /train/lr: expected a number > 0, got \"fast\"").
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
-/// The values data.format and model.name take, checked when a config is parsed (with its
-/// file:line). The data registry and the model zoo implement exactly these; tests tie them.
+/// The values data.format takes, checked when a config is parsed (with its file:line). The data
+/// registry implements exactly these; a test ties them. (model.name is checked against the model
+/// registry by fer/models/registry.hpp's check_model_name.)
 const std::vector<std::string>& dataset_format_names();
-const std::vector<std::string>& model_names();
 
 /// Parses and validates JSON text; `origin` names it in errors (a file name or "<string>").
 Config parse_config(const std::string& text, const std::string& origin,

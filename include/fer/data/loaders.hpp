@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fer/config/config.hpp"
+#include "fer/core/registry.hpp"
 #include "fer/data/dataset.hpp"
 
 namespace fer::data {
@@ -59,7 +60,7 @@ struct PairedFiles {
 /// (listing them).
 std::vector<PairedFiles> pair_folder_files(const std::string& root, const config::PairedConfig& paired);
 
-/// True for the formats read by load_paired_folder (paired_folder, viri, nvie).
+/// True for the registered formats read by load_paired_folder (paired_folder, viri, nvie).
 bool is_paired_format(const std::string& format);
 
 /// Channels of each stacked modality of the data a config describes: data.paired.channels for a
@@ -84,19 +85,20 @@ enum class H5Type { kUInt8, kInt32, kInt64, kFloat32 };
 void write_h5_array(const std::string& path, const std::string& name, H5Type type,
                     const void* data, const std::vector<uint64_t>& dims);
 
-/// A registered dataset format.
+/// How a registered dataset format (data.format) is read.
 struct DatasetFormat {
-  std::string name;         ///< config value of data.format
-  std::string description;  ///< one line for `fer list datasets`
   std::function<Dataset(const std::string&)> load;  ///< from a path alone (paired: default data.paired)
   /// Loader that reads the whole data section (paired formats); empty for the others.
   std::function<Dataset(const config::DataConfig&)> load_config;
+  bool paired = false;  ///< visible + infrared pairs (load_paired_folder)
 };
 
-/// The built-in formats, in a fixed order.
-const std::vector<DatasetFormat>& dataset_formats();
+/// The built-in formats, in a fixed order (`fer list datasets`). The config reader accepts exactly
+/// these names and paired flags (DataRegistry.* ties them: config sits a layer below data/).
+const Registry<DatasetFormat>& dataset_formats();
 
-/// Loads `path` with the format `name`; an unknown name is a ConfigError listing the known ones.
+/// Loads `path` with the format `name`; an unknown name is a ConfigError listing the known ones
+/// and the closest.
 /// Paired formats get the default data.paired settings.
 Dataset load_dataset(const std::string& name, const std::string& path);
 /// Loads cfg.path with cfg.format, passing the whole data section to formats that use it.

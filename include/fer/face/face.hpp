@@ -3,11 +3,13 @@
 // dlib's 68-point landmarks, and alignment to an N x N crop. No torch and no dlib in this header.
 #include <opencv2/core.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "fer/config/config.hpp"
+#include "fer/core/registry.hpp"
 
 namespace fer::face {
 
@@ -37,6 +39,18 @@ class Detector {
   /// and a colour one is converted first.
   virtual bool reads_gray() const = 0;
 };
+
+/// A registered face detector (face.detector).
+struct DetectorKind {
+  /// Builds it; empty for "none" (no detection: each image is one face crop).
+  std::function<std::unique_ptr<Detector>(const config::FaceConfig&)> make;
+  /// The model file it reads under these settings ("" when none), for `fer list detectors`.
+  std::function<std::string(const config::FaceConfig&)> model_file;
+};
+
+/// hog, haar, mmod and none, in that order (`fer list detectors`). The config reader accepts
+/// exactly these names for face.detector (FaceDetectors.RegistryMatchesTheConfigReader ties them).
+const Registry<DetectorKind>& detector_registry();
 
 /// The detector `cfg.detector` names ("none" is not a detector: an error). Missing model files
 /// are an IoError naming the file and the Debian package that provides it.
