@@ -29,8 +29,8 @@
 #include "fer/train/losses.hpp"
 #include "fer/train/precision.hpp"
 #include "fer/train/pretrained.hpp"
-#include "fer/train/selection.hpp"
 #include "fer/train/runtime.hpp"
+#include "fer/train/state.hpp"
 
 namespace fer::train {
 namespace fs = std::filesystem;
@@ -137,33 +137,6 @@ std::string new_run_id() {
   return fmt::format("{:016x}", v);
 }
 
-std::vector<eval::EpochRecord> history_from_json(const nlohmann::json& j) {
-  std::vector<eval::EpochRecord> h;
-  for (const auto& r : j) {
-    eval::EpochRecord e;
-    e.epoch = r.at("epoch");
-    e.lr = r.at("lr");
-    e.train_loss = r.at("train_loss");
-    e.train_acc = r.at("train_acc");
-    e.val_loss = r.at("val_loss");
-    e.val_acc = r.at("val_acc");
-    e.val_macro_f1 = r.at("val_macro_f1");
-    e.seconds = r.at("seconds");
-    h.push_back(e);
-  }
-  return h;
-}
-
-nlohmann::json history_to_json(const std::vector<eval::EpochRecord>& h) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& e : h) {
-    j.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
-                 {"val_loss", e.val_loss}, {"val_acc", e.val_acc}, {"val_macro_f1", e.val_macro_f1},
-                 {"seconds", e.seconds}});
-  }
-  return j;
-}
-
 void copy_atomic(const fs::path& from, const fs::path& to) { copy_file_atomic(from.string(), to.string()); }
 
 // An epoch's progress bar (fer/core/parallel.hpp's ProgressLine: a terminal only).
@@ -192,6 +165,266 @@ class ProgressBar {
   size_t batches_;
   Clock::time_point t0_;
 };
+
+// ---- data ----
+
+/// A new run's split, or the split of the run being resumed, whose config must match `cfg` (its
+/// resolved preprocessing, the dataset's mean and std, is taken over).
+data::Split load_or_make_split(config::Config& cfg, const data::Dataset& ds, const fs::path& run, bool resume) {
+  if (!resume) return data::make_split(ds, cfg.data.split, derive_seed(cfg.seed, Stream::kSplit));
+  data::Split split =
+      data::split_from_json(read_json_file((run / "split.json").string()), ds, (run / "split.json").string());
+  const nlohmann::json run_config = read_json_file((run / "config.json").string());
+  // The run's own resolved preprocessing (dataset mean/std) wins; anything else that differs
+  // would silently make the resumed run another experiment.
+  const config::Config saved = config::parse_config(run_config.dump(), (run / "config.json").string());
+  cfg.preprocess = saved.preprocess;
+  const auto diffs = config_differences(config::to_json(saved), config::to_json(cfg));
+  FER_CHECK(diffs.empty(), ConfigError,
+            "{}: the config differs from the run being resumed at {} (only train.epochs, "
+            "train.early_stopping, data.workers/prefetch, device and threads may change)",
+            run.string(), fmt::format("{}", fmt::join(diffs, ", ")));
+  return split;
+}
+
+/// A checksum of every dataset file read (dataset.sha256; a resumed run keeps the original run's
+/// and writes dataset_resumed.sha256, warning when they differ), summarised in `record`.
+void write_checksums(const data::Dataset& ds, const fs::path& run, bool resume, int threads, nlohmann::json& record) {
+  const auto t_sum = Clock::now();
+  const auto sums = data::checksum_files(data::dataset_files(ds), threads);
+  uint64_t bytes = 0;
+  for (const auto& s : sums) bytes += s.bytes;
+  const std::string name = resume ? "dataset_resumed.sha256" : "dataset.sha256";
+  const std::string text = data::checksums_text(sums);
+  if (resume && fs::exists(run / "dataset.sha256") && read_file((run / "dataset.sha256").string()) != text) {
+    spdlog::warn("{}: the dataset files differ from the run being resumed (compare dataset.sha256 with {})",
+                 run.string(), name);
+  }
+  write_file_atomic((run / name).string(), text);
+  record["dataset"].update(nlohmann::json{{"files", sums.size()},
+                                          {"bytes", bytes},
+                                          {"sha256", data::combined_digest(sums)},
+                                          {"checksums", name}});
+  spdlog::info("dataset checksums: {} files, {:.1f} MB, {:.1f}s -> {}", sums.size(),
+               static_cast<double>(bytes) / 1e6, seconds_since(t_sum), name);
+}
+
+/// train.class_weights as a tensor on `device` (undefined for "none"): "balanced" from the
+/// training split's class counts, "custom" as given (one per class, checked).
+torch::Tensor class_weight_tensor(const config::TrainConfig& t, const data::Dataset& ds,
+                                  const std::vector<size_t>& train_indices, const torch::Device& device) {
+  if (t.class_weights == "none") return {};
+  const int num_classes = static_cast<int>(ds.class_names.size());
+  std::vector<double> w;
+  if (t.class_weights == "balanced") {
+    std::vector<int64_t> counts(num_classes, 0);
+    for (size_t i : train_indices) ++counts[ds.samples[i].label];
+    for (int c = 0; c < num_classes; ++c) {
+      w.push_back(counts[c] > 0 ? static_cast<double>(train_indices.size()) / (num_classes * counts[c]) : 0.0);
+    }
+  } else {
+    config::check_class_weights(t, ds.class_names);
+    w = t.class_weight_values;
+  }
+  return torch::tensor(w, torch::kFloat32).to(device);
+}
+
+/// A new run's starting weights from model.pretrained and model.init_streams, recorded in `record`.
+void initialise_weights(models::Classifier& model, const config::Config& cfg,
+                        const std::vector<std::string>& class_names, nlohmann::json& record) {
+  if (!cfg.model.pretrained.empty()) {
+    const PretrainedInit init = init_from_pretrained(model, cfg);
+    spdlog::info("{}", init.describe());
+    record["pretrained"] = init.to_json();
+  }
+  if (!cfg.model.init_streams.empty()) {
+    std::vector<std::string> loaded(cfg.model.init_streams.size());  // "" = random stream
+    for (const StreamInit& s : init_streams(model, cfg, class_names)) {
+      spdlog::info("{}", s.describe());
+      loaded.at(static_cast<size_t>(s.stream)) = s.checkpoint;
+    }
+    record["init_streams"] = loaded;
+  }
+}
+
+// ---- resume ----
+
+struct RunFiles {
+  fs::path run, last_pt, best_pt;
+  std::string run_id;
+};
+
+/// The state of the run being resumed: weights, optimiser and RNG from last.pt, the TrainState
+/// from its metadata. best.pt must hold the epoch the state names. A kill between writing last.pt
+/// and copying it to best.pt, or a full disk during the copy, leaves it stale or missing: repaired
+/// from last.pt when that holds the best epoch; otherwise that epoch's weights are gone and the
+/// selection starts again, said loudly rather than reported as if best.pt were there.
+TrainState resume_state(const RunFiles& f, const config::TrainConfig& tc, models::Classifier& model,
+                        torch::optim::Optimizer& optimizer) {
+  const auto meta = load_checkpoint(f.last_pt.string(), model, &optimizer, /*restore_rng=*/true);
+  TrainState state = TrainState::from_meta(meta, tc);
+  if (state.best_epoch > 0) {
+    std::string problem;
+    if (!fs::is_regular_file(f.best_pt)) {
+      problem = "is missing";
+    } else {
+      try {
+        const nlohmann::json held_meta = read_checkpoint_meta(f.best_pt.string());
+        const int held = held_meta.at("train_state").value("epoch", 0);
+        const std::string held_run = held_meta.value("run_id", std::string());
+        if (!held_run.empty() && held_run != f.run_id) {
+          problem = fmt::format("was written by another run (run id {}, this run {})", held_run, f.run_id);
+        } else if (held != state.best_epoch) {
+          problem = fmt::format("holds epoch {}", held);
+        }
+      } catch (const std::exception& e) {
+        problem = fmt::format("cannot be read ({})", e.what());
+      }
+    }
+    if (!problem.empty() && state.best_epoch == state.epoch) {
+      copy_atomic(f.last_pt, f.best_pt);
+      spdlog::warn("{} {} where the record says epoch {}: repaired from last.pt, which holds that epoch",
+                   f.best_pt.string(), problem, state.best_epoch);
+    } else if (!problem.empty()) {
+      spdlog::warn("{} {} where the record says epoch {}, and last.pt holds epoch {}: the best epoch's weights "
+                   "are lost; the checkpoint selection starts again from epoch {}",
+                   f.best_pt.string(), problem, state.best_epoch, state.epoch, state.epoch + 1);
+      state.restart_selection(tc);
+    }
+  }
+  spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", f.run.string(), state.epoch,
+               tc.select_metric, state.best_value, state.best_epoch);
+  return state;
+}
+
+// ---- one epoch of training ----
+
+struct EpochContext {
+  const config::Config& cfg;
+  const RunOptions& opts;
+  const data::Dataset& ds;
+  const std::vector<size_t>& train_indices;
+  const augment::Pipeline& pipeline;
+  const torch::Device& device;
+  const std::string& device_name;
+  models::Classifier& model;
+  torch::optim::Optimizer& optimizer;
+  torch::nn::functional::CrossEntropyFuncOptions ce_options;
+  LossScaler scaler;
+};
+
+struct EpochStats {
+  double loss_sum = 0;  ///< summed over samples
+  int64_t correct = 0, seen = 0;
+  bool interrupted = false;  ///< opts.stop was set: the epoch is incomplete
+};
+
+/// One pass over the training split at the optimiser's current learning rate.
+EpochStats train_epoch(EpochContext& c, int epoch, int horizon) {
+  namespace F = torch::nn::functional;
+  const auto& tc = c.cfg.train;
+  c.model.train();
+  data::LoaderOptions lo;
+  lo.batch_size = tc.batch_size;
+  lo.mode = data::LoaderMode::kTrain;
+  lo.shuffle = true;
+  lo.seed = c.cfg.seed;
+  lo.epoch = epoch;
+  lo.workers = c.cfg.data.workers;
+  lo.prefetch = c.cfg.data.prefetch;
+  // A last batch of one sample breaks batch norm; drop it (it is reshuffled next epoch).
+  lo.drop_last = c.train_indices.size() % static_cast<size_t>(tc.batch_size) == 1;
+  data::BatchLoader loader(c.ds, c.train_indices, c.pipeline, lo);
+  ProgressBar bar(c.opts.progress, epoch + 1, horizon, loader.size());
+  EpochStats st;
+  size_t done = 0;
+  data::Batch batch;
+  while (loader.next(batch)) {
+    if (c.opts.stop && c.opts.stop->load()) {
+      st.interrupted = true;
+      break;
+    }
+    auto x = images_to_tensor(batch, c.device);
+    auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(c.device);
+    c.optimizer.zero_grad();
+    torch::Tensor logits, loss, alpha;
+    {  // the forward pass in train.precision; the loss below in fp32
+      const AutocastScope autocast(tc.precision, c.device_name);
+      if (c.cfg.model.importance_weighting) {
+        std::tie(logits, alpha) = c.model.forward_weighted(x);
+      } else {
+        logits = c.model.forward(x);
+      }
+    }
+    logits = logits.to(torch::kFloat32);
+    if (c.cfg.model.importance_weighting) {  // self-cure: logit-weighted CE + rank regularisation
+      loss = importance_weighted_loss(logits, alpha.to(torch::kFloat32), y, tc.rank_high_fraction, tc.rank_margin,
+                                      tc.rank_weight, c.ce_options)
+                 .total;
+    } else {
+      loss = F::cross_entropy(logits, y, c.ce_options);
+    }
+    c.scaler.scale(loss).backward();
+    const bool finite = c.scaler.unscale(c.model.parameters());
+    if (finite) {
+      if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(c.model.parameters(), tc.grad_clip_value);
+      if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(c.model.parameters(), tc.grad_clip);
+      c.optimizer.step();
+    }
+    c.scaler.update(finite);
+    const double l = loss.item<double>();
+    FER_CHECK(std::isfinite(l), DataError,
+              "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1, l);
+    st.loss_sum += l * batch.n;
+    st.correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+    st.seen += batch.n;
+    bar.update(++done, st.loss_sum / st.seen, static_cast<double>(st.correct) / st.seen, st.seen);
+  }
+  bar.finish();
+  return st;
+}
+
+// ---- time budget ----
+
+/// After 0-based `epoch` took `epoch_s` seconds: fits the horizon to train.budget_minutes (epoch 1
+/// runs cold, with allocations and caches; epoch 2 is the first steady one: fit on each, then keep
+/// the horizon, since a schedule that keeps moving is not a schedule). True when the next epoch
+/// would end more than half an epoch past the budget.
+bool budget_step(TrainState& state, const config::TrainConfig& tc, int epoch, double epoch_s) {
+  const double budget_s = tc.budget_minutes * 60.0;
+  const double used = state.budget_used_s + epoch_s;
+  bool stop = false;
+  if (!state.horizon_fitted) {
+    const int fit = epoch + 1 + static_cast<int>(std::floor(std::max(0.0, budget_s - used) / epoch_s));
+    state.horizon = std::clamp(fit, epoch + 1, tc.epochs);
+    state.horizon_fitted = epoch + 1 >= 2;
+    spdlog::info("time budget: epoch {} took {:.1f}s, {:.0f}s of {:.0f}s used: the schedule spans {} epochs{}",
+                 epoch + 1, epoch_s, used, budget_s, state.horizon,
+                 state.horizon_fitted ? "" : " (refitted after epoch 2)");
+  } else if (epoch + 1 < state.horizon && used + epoch_s > budget_s + 0.5 * epoch_s) {
+    stop = true;
+  }
+  state.budget_used_s = used;
+  return stop;
+}
+
+/// The time budget's outcome in the summary and in run.json's "budget".
+void record_budget(TrainSummary& summary, const TrainState& state, const config::TrainConfig& tc,
+                   nlohmann::json& record) {
+  summary.budget_minutes = tc.budget_minutes;
+  summary.budget_epochs = state.horizon;
+  summary.budget_used_s = state.budget_used_s;
+  record["budget"] = {{"minutes", tc.budget_minutes},
+                      {"fitted_epochs", state.horizon},
+                      {"epochs_run", summary.epochs_run},
+                      {"seconds_used", state.budget_used_s},
+                      {"stopped_by", summary.interrupted     ? "interrupted"
+                                     : summary.budget_stopped ? "budget (the next epoch would end past it)"
+                                     : summary.early_stopped  ? "early stopping"
+                                                              : "schedule end"},
+                      {"best_epoch", state.best_epoch},
+                      {"best_" + tc.select_metric, state.best_value}};
+}
 
 }  // namespace
 
@@ -233,24 +466,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   data::adopt_alignment(cfg);
   data::Dataset ds = data::load_configured(cfg.data);
   const int num_classes = static_cast<int>(ds.class_names.size());
-  data::Split split;
-  nlohmann::json run_config;
-  if (opts.resume) {
-    split = data::split_from_json(read_json_file((run / "split.json").string()), ds,
-                                  (run / "split.json").string());
-    run_config = read_json_file((run / "config.json").string());
-    // The run's own resolved preprocessing (dataset mean/std) wins; anything else that differs
-    // would silently make the resumed run another experiment.
-    config::Config saved = config::parse_config(run_config.dump(), (run / "config.json").string());
-    cfg.preprocess = saved.preprocess;
-    auto diffs = config_differences(config::to_json(saved), config::to_json(cfg));
-    FER_CHECK(diffs.empty(), ConfigError,
-              "{}: the config differs from the run being resumed at {} (only train.epochs, "
-              "train.early_stopping, data.workers/prefetch, device and threads may change)",
-              run.string(), fmt::format("{}", fmt::join(diffs, ", ")));
-  } else {
-    split = data::make_split(ds, cfg.data.split, derive_seed(cfg.seed, Stream::kSplit));
-  }
+  const data::Split split = load_or_make_split(cfg, ds, run, opts.resume);
   FER_CHECK(!split.train.empty(), DataError, "the training split is empty");
   const std::vector<size_t>& sel = split.selection == "test" ? split.test : split.val;
   FER_CHECK(!sel.empty(), DataError, "the {} split that selects the checkpoint is empty", split.selection);
@@ -275,25 +491,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                    {"classes", ds.class_names}}},
       {"split_sizes", {{"train", split.train.size()}, {"val", split.val.size()}, {"test", split.test.size()}}},
       {"checkpoint_selected_on", split.selection}};
-  {  // a checksum of every dataset file read; a resumed run keeps the original run's dataset.sha256
-    const auto t_sum = Clock::now();
-    const auto sums = data::checksum_files(data::dataset_files(ds), threads);
-    uint64_t bytes = 0;
-    for (const auto& s : sums) bytes += s.bytes;
-    const std::string name = opts.resume ? "dataset_resumed.sha256" : "dataset.sha256";
-    const std::string text = data::checksums_text(sums);
-    if (opts.resume && fs::exists(run / "dataset.sha256") &&
-        read_file((run / "dataset.sha256").string()) != text)
-      spdlog::warn("{}: the dataset files differ from the run being resumed (compare dataset.sha256 with {})",
-                   run.string(), name);
-    write_file_atomic((run / name).string(), text);
-    record["dataset"].update(nlohmann::json{{"files", sums.size()},
-                                            {"bytes", bytes},
-                                            {"sha256", data::combined_digest(sums)},
-                                            {"checksums", name}});
-    spdlog::info("dataset checksums: {} files, {:.1f} MB, {:.1f}s -> {}", sums.size(),
-                 static_cast<double>(bytes) / 1e6, seconds_since(t_sum), name);
-  }
+  write_checksums(ds, run, opts.resume, threads, record);
   spdlog::info("data: {} {} samples, {} classes [{}]; split {} train / {} val / {} test ({}), {:.1f}s", ds.format,
                ds.samples.size(), num_classes, fmt::join(ds.class_names, ", "), split.train.size(),
                split.val.size(), split.test.size(), split.scheme, seconds_since(t_data));
@@ -309,19 +507,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   torch::manual_seed(derive_seed(cfg.seed, Stream::kInit));
   auto model = models::create_model(cfg.model, {cfg.preprocess.channels, pipeline.output_size(), num_classes,
                                                    data::modality_channels(cfg.data)});
-  if (!opts.resume && !cfg.model.pretrained.empty()) {  // a resumed run already has its weights
-    const PretrainedInit init = init_from_pretrained(*model, cfg);
-    spdlog::info("{}", init.describe());
-    record["pretrained"] = init.to_json();
-  }
-  if (!opts.resume && !cfg.model.init_streams.empty()) {  // a resumed run already has its weights
-    std::vector<std::string> loaded(cfg.model.init_streams.size());  // "" = random stream
-    for (const StreamInit& s : init_streams(*model, cfg, ds.class_names)) {
-      spdlog::info("{}", s.describe());
-      loaded.at(static_cast<size_t>(s.stream)) = s.checkpoint;
-    }
-    record["init_streams"] = loaded;
-  }
+  if (!opts.resume) initialise_weights(*model, cfg, ds.class_names, record);  // a resumed run has its own
   write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
   model->to(device);
   auto optimizer = make_optimizer(cfg.train, model->parameters());
@@ -330,123 +516,38 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   spdlog::info("model: {} ({:.2f} M parameters), input {}x{}x{}", cfg.model.name, n_params / 1e6,
                cfg.preprocess.channels, pipeline.output_size(), pipeline.output_size());
 
-  torch::Tensor class_weights;
-  if (cfg.train.class_weights != "none") {
-    std::vector<double> w;
-    if (cfg.train.class_weights == "balanced") {
-      std::vector<int64_t> counts(num_classes, 0);
-      for (size_t i : split.train) ++counts[ds.samples[i].label];
-      for (int c = 0; c < num_classes; ++c) {
-        w.push_back(counts[c] > 0 ? static_cast<double>(split.train.size()) / (num_classes * counts[c]) : 0.0);
-      }
-    } else {
-      config::check_class_weights(cfg.train, ds.class_names);
-      w = cfg.train.class_weight_values;
-    }
-    class_weights = torch::tensor(w, torch::kFloat32).to(device);
-  }
+  const torch::Tensor class_weights = class_weight_tensor(cfg.train, ds, split.train, device);
 
   // ---- state (restored on resume) ----
-  const std::string metric = cfg.train.select_metric;
+  const std::string& metric = cfg.train.select_metric;
   TrainSummary summary;
   summary.metric = metric;
   summary.selection = split.selection;
   summary.has_test = !split.test.empty();
-  int start_epoch = 0;
-  double best_value = metric == "loss" ? INFINITY : -INFINITY;
-  double best_loss = INFINITY;  // the selection loss of the best epoch (select_tiebreak "loss")
-  int best_epoch = 0, bad_epochs = 0;
-  config::ScheduleState schedule_state;  // plateau's reduction so far (config/schedule.cpp)
-  std::vector<eval::EpochRecord> history;
-  // The epochs the schedule spans: train.epochs, or with a time budget the number fitted to it.
-  int horizon = cfg.train.epochs;
-  bool horizon_fitted = false;
-  double budget_used = 0;  // wall seconds of the epochs so far (budget runs only)
+  TrainState state = TrainState::fresh(cfg.train);
   if (opts.resume) {
-    auto meta = load_checkpoint(last_pt.string(), *model, optimizer.get(), /*restore_rng=*/true);
-    const auto& st = meta.at("train_state");
-    start_epoch = st.at("epoch");
-    const double initial = best_value;  // +-inf is stored as null (JSON has no infinity)
-    auto number = [&](const char* key) { return st.at(key).is_null() ? initial : st.at(key).get<double>(); };
-    best_value = number("best_value");
-    best_epoch = st.at("best_epoch");
-    bad_epochs = st.at("bad_epochs");
-    schedule_state.scale = st.at("plateau_scale");
-    schedule_state.best = st.at("plateau_best").is_null() ? std::nan("") : st.at("plateau_best").get<double>();
-    schedule_state.bad = st.at("plateau_bad");
-    history = history_from_json(meta.at("history"));
-    if (st.contains("best_loss")) {
-      best_loss = st.at("best_loss").is_null() ? INFINITY : st.at("best_loss").get<double>();  // inf -> null
-    } else if (best_epoch >= 1 && best_epoch <= static_cast<int>(history.size())) {
-      best_loss = history[best_epoch - 1].val_loss;  // a state written before the key existed
-    }
-    if (cfg.train.budget_minutes > 0 && st.contains("horizon")) {
-      horizon = std::min(st.at("horizon").get<int>(), cfg.train.epochs);
-      horizon_fitted = st.at("horizon_fitted");
-      budget_used = st.at("budget_used_s");
-    }
-    // best.pt must hold the epoch the record names. A kill between writing last.pt and copying
-    // it to best.pt, or a full disk during the copy, leaves it stale or missing: repaired from
-    // last.pt when that holds the best epoch; otherwise that epoch's weights are gone and the
-    // selection starts again, said loudly rather than reported as if best.pt were there.
-    if (best_epoch > 0) {
-      std::string problem;
-      if (!fs::is_regular_file(best_pt)) {
-        problem = "is missing";
-      } else {
-        try {
-          const nlohmann::json held_meta = read_checkpoint_meta(best_pt.string());
-          const int held = held_meta.at("train_state").value("epoch", 0);
-          const std::string held_run = held_meta.value("run_id", std::string());
-          if (!held_run.empty() && held_run != run_id) {
-            problem = fmt::format("was written by another run (run id {}, this run {})", held_run, run_id);
-          } else if (held != best_epoch) {
-            problem = fmt::format("holds epoch {}", held);
-          }
-        } catch (const std::exception& e) {
-          problem = fmt::format("cannot be read ({})", e.what());
-        }
-      }
-      if (!problem.empty() && best_epoch == start_epoch) {
-        copy_atomic(last_pt, best_pt);
-        spdlog::warn("{} {} where the record says epoch {}: repaired from last.pt, which holds that epoch",
-                     best_pt.string(), problem, best_epoch);
-      } else if (!problem.empty()) {
-        spdlog::warn("{} {} where the record says epoch {}, and last.pt holds epoch {}: the best epoch's weights "
-                     "are lost; the checkpoint selection starts again from epoch {}",
-                     best_pt.string(), problem, best_epoch, start_epoch, start_epoch + 1);
-        best_value = initial;
-        best_loss = INFINITY;
-        best_epoch = 0;
-      }
-    }
-    spdlog::info("resuming {} after epoch {} (best {} {:.4f} at epoch {})", run.string(), start_epoch, metric,
-                 best_value, best_epoch);
+    state = resume_state(RunFiles{run, last_pt, best_pt, run_id}, cfg.train, *model, *optimizer);
   }
+  const int start_epoch = state.epoch;
 
-  auto make_meta = [&](int epochs_done) {
-    return nlohmann::json{
-        {"run_id", run_id},
-        {"config", config::to_json(cfg)},
-        {"class_names", ds.class_names},
-        {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
-        {"selection", split.selection},
-        {"metric", metric},
-        {"fer_version", version()},
-        {"git_commit", git_commit()},
-        {"history", history_to_json(history)},
-        {"train_state",
-         {{"epoch", epochs_done}, {"best_value", best_value}, {"best_loss", best_loss}, {"best_epoch", best_epoch},
-          {"bad_epochs", bad_epochs}, {"plateau_scale", schedule_state.scale},
-          {"plateau_best", schedule_state.best}, {"plateau_bad", schedule_state.bad}, {"horizon", horizon},
-          {"horizon_fitted", horizon_fitted},
-          {"budget_used_s", budget_used}}}};
+  const auto make_meta = [&] {
+    return nlohmann::json{{"run_id", run_id},
+                          {"config", config::to_json(cfg)},
+                          {"class_names", ds.class_names},
+                          {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
+                          {"selection", split.selection},
+                          {"metric", metric},
+                          {"fer_version", version()},
+                          {"git_commit", git_commit()},
+                          {"history", state.history_json()},
+                          {"train_state", state.state_json()}};
   };
 
   const auto& tc = cfg.train;
   namespace F = torch::nn::functional;
-  auto ce_options = F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing);
-  if (class_weights.defined()) ce_options.weight(class_weights);
+  EpochContext ctx{cfg, opts, ds, split.train, pipeline, device, device_name, *model, *optimizer,
+                   F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing), LossScaler(tc.precision == "fp16")};
+  if (class_weights.defined()) ctx.ce_options.weight(class_weights);
 
   const double budget_s = tc.budget_minutes * 60.0;
   if (budget_s > 0) {
@@ -454,74 +555,14 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                  "epochs are timed (at most train.epochs = {})",
                  tc.budget_minutes, tc.epochs);
   }
-  LossScaler scaler(tc.precision == "fp16");
-  for (int epoch = start_epoch; epoch < horizon; ++epoch) {
+  for (int epoch = start_epoch; epoch < state.horizon; ++epoch) {
     const auto t0 = Clock::now();
     config::TrainConfig schedule = tc;  // the schedule spans the horizon
-    schedule.epochs = horizon;
-    const double lr = config::scheduled_lr(schedule, epoch, schedule_state);
+    schedule.epochs = state.horizon;
+    const double lr = config::scheduled_lr(schedule, epoch, state.schedule);
     set_lr(*optimizer, lr);
-    model->train();
-    data::LoaderOptions lo;
-    lo.batch_size = tc.batch_size;
-    lo.mode = data::LoaderMode::kTrain;
-    lo.shuffle = true;
-    lo.seed = cfg.seed;
-    lo.epoch = epoch;
-    lo.workers = cfg.data.workers;
-    lo.prefetch = cfg.data.prefetch;
-    // A last batch of one sample breaks batch norm; drop it (it is reshuffled next epoch).
-    lo.drop_last = split.train.size() % static_cast<size_t>(tc.batch_size) == 1;
-    data::BatchLoader loader(ds, split.train, pipeline, lo);
-    ProgressBar bar(opts.progress, epoch + 1, horizon, loader.size());
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
-    size_t done = 0;
-    data::Batch batch;
-    bool interrupted = false;
-    while (loader.next(batch)) {
-      if (opts.stop && opts.stop->load()) {
-        interrupted = true;
-        break;
-      }
-      auto x = images_to_tensor(batch, device);
-      auto y = torch::from_blob(batch.labels.data(), {batch.n}, torch::kInt64).to(device);
-      optimizer->zero_grad();
-      torch::Tensor logits, loss, alpha;
-      {  // the forward pass in train.precision; the loss below in fp32
-        const AutocastScope autocast(tc.precision, device_name);
-        if (cfg.model.importance_weighting) {
-          std::tie(logits, alpha) = model->forward_weighted(x);
-        } else {
-          logits = model->forward(x);
-        }
-      }
-      logits = logits.to(torch::kFloat32);
-      if (cfg.model.importance_weighting) {  // self-cure: logit-weighted CE + rank regularisation
-        loss = importance_weighted_loss(logits, alpha.to(torch::kFloat32), y, tc.rank_high_fraction,
-                                        tc.rank_margin, tc.rank_weight, ce_options)
-                   .total;
-      } else {
-        loss = F::cross_entropy(logits, y, ce_options);
-      }
-      scaler.scale(loss).backward();
-      const bool finite = scaler.unscale(model->parameters());
-      if (finite) {
-        if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(model->parameters(), tc.grad_clip_value);
-        if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tc.grad_clip);
-        optimizer->step();
-      }
-      scaler.update(finite);
-      const double l = loss.item<double>();
-      FER_CHECK(std::isfinite(l), DataError,
-                "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1, l);
-      loss_sum += l * batch.n;
-      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-      seen += batch.n;
-      bar.update(++done, loss_sum / seen, static_cast<double>(correct) / seen, seen);
-    }
-    bar.finish();
-    if (interrupted) {
+    const EpochStats stats = train_epoch(ctx, epoch, state.horizon);
+    if (stats.interrupted) {
       summary.interrupted = true;
       if (fs::exists(last_pt)) {
         spdlog::warn("interrupted during epoch {}; {} keeps epoch {}; continue with --resume", epoch + 1,
@@ -535,91 +576,58 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     }
     const double train_seconds = seconds_since(t0);
 
+    // ---- selection ----
     auto val = predict(*model, ds, sel, pipeline, augment::configured_tta(cfg.eval), cfg.eval.batch_size,
                        cfg.data.workers, device, /*with_loss=*/true, tc.precision);
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
-    const double value = metric_value(metric, m, val.loss);
+    bool lr_lowered = false;
     const bool improved =
-        selection_improved(metric, cfg.train.select_tiebreak, value, val.loss, best_value, best_loss);
-    if (improved) {
-      best_value = value;
-      best_loss = val.loss;
-      best_epoch = epoch + 1;
-      bad_epochs = 0;
-    } else {
-      ++bad_epochs;
-    }
-    if (config::observe_schedule(schedule, epoch, value, metric == "loss", schedule_state)) {
+        state.select(tc, schedule, epoch, metric_value(metric, m, val.loss), val.loss, lr_lowered);
+    if (lr_lowered) {
       spdlog::info("{}: learning rate reduced to {:.3g}", tc.scheduler,
-                   config::scheduled_lr(schedule, epoch + 1, schedule_state));
+                   config::scheduled_lr(schedule, epoch + 1, state.schedule));
     }
     eval::EpochRecord rec;
     rec.epoch = epoch + 1;
     rec.lr = lr;
-    rec.train_loss = seen ? loss_sum / seen : 0;
-    rec.train_acc = seen ? static_cast<double>(correct) / seen : 0;
+    rec.train_loss = stats.seen ? stats.loss_sum / stats.seen : 0;
+    rec.train_acc = stats.seen ? static_cast<double>(stats.correct) / stats.seen : 0;
     rec.val_loss = val.loss;
     rec.val_acc = m.accuracy;
     rec.val_macro_f1 = m.macro_f1;
     rec.seconds = seconds_since(t0);
-    history.push_back(rec);
+    state.history.push_back(rec);
+    const bool budget_stop = budget_s > 0 && budget_step(state, tc, epoch, seconds_since(t0));
+    state.epoch = epoch + 1;
 
-    bool budget_stop = false;
-    if (budget_s > 0) {
-      // Epoch 1 runs cold (allocations, caches); epoch 2 is the first steady one. Fit on each,
-      // then keep the horizon: a schedule that keeps moving is not a schedule.
-      const double epoch_s = seconds_since(t0);
-      const double used = budget_used + epoch_s;
-      if (!horizon_fitted) {
-        const int fit = epoch + 1 + static_cast<int>(std::floor(std::max(0.0, budget_s - used) / epoch_s));
-        horizon = std::clamp(fit, epoch + 1, tc.epochs);
-        horizon_fitted = epoch + 1 >= 2;
-        spdlog::info("time budget: epoch {} took {:.1f}s, {:.0f}s of {:.0f}s used: the schedule spans {} epochs{}",
-                     epoch + 1, epoch_s, used, budget_s, horizon, horizon_fitted ? "" : " (refitted after epoch 2)");
-      } else if (epoch + 1 < horizon && used + epoch_s > budget_s + 0.5 * epoch_s) {
-        budget_stop = true;  // the next epoch would end more than half an epoch past the budget
-      }
-      budget_used = used;
-    }
-    save_checkpoint(last_pt.string(), *model, optimizer.get(), make_meta(epoch + 1));
+    // ---- checkpointing: last.pt, then best.pt from it, then the history and its plot ----
+    save_checkpoint(last_pt.string(), *model, optimizer.get(), make_meta());
     if (improved) copy_atomic(last_pt, best_pt);
-    write_file_atomic((run / "history.csv").string(), eval::history_csv(history));
-    eval::plot_curves_png((run / "curves.png").string(), history, cfg.name);
+    write_file_atomic((run / "history.csv").string(), eval::history_csv(state.history));
+    eval::plot_curves_png((run / "curves.png").string(), state.history, cfg.name);
     spdlog::info("epoch {:>3}/{} lr {:.2e} | train loss {:.4f} acc {:6.2f}% | {} loss {:.4f} acc {:6.2f}% "
                  "F1 {:.4f} | {:.1f}s, {:.0f} img/s{}",
-                 epoch + 1, horizon, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
-                 100 * m.accuracy, m.macro_f1, rec.seconds, seen / std::max(train_seconds, 1e-9),
+                 epoch + 1, state.horizon, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
+                 100 * m.accuracy, m.macro_f1, rec.seconds, stats.seen / std::max(train_seconds, 1e-9),
                  improved ? "  *best" : "");
     summary.epochs_run = epoch + 1;
     if (budget_stop) {
       summary.budget_stopped = true;
       spdlog::warn("time budget: stopping after epoch {} of {}: the next epoch would end past the {:g} min budget",
-                   epoch + 1, horizon, tc.budget_minutes);
+                   epoch + 1, state.horizon, tc.budget_minutes);
       break;
     }
-    if (tc.early_stopping > 0 && bad_epochs >= tc.early_stopping) {
+    if (state.early_stop(tc)) {
       summary.early_stopped = true;
-      spdlog::info("early stopping: no {} improvement for {} epochs", metric, bad_epochs);
+      spdlog::info("early stopping: no {} improvement for {} epochs", metric, state.bad_epochs);
       break;
     }
   }
   if (summary.epochs_run == 0) summary.epochs_run = start_epoch;
-  summary.best_epoch = best_epoch;
-  summary.best_value = best_value;
+  summary.best_epoch = state.best_epoch;
+  summary.best_value = state.best_value;
   if (budget_s > 0) {
-    summary.budget_minutes = tc.budget_minutes;
-    summary.budget_epochs = horizon;
-    summary.budget_used_s = budget_used;
-    record["budget"] = {{"minutes", tc.budget_minutes},
-                        {"fitted_epochs", horizon},
-                        {"epochs_run", summary.epochs_run},
-                        {"seconds_used", budget_used},
-                        {"stopped_by", summary.interrupted     ? "interrupted"
-                                       : summary.budget_stopped ? "budget (the next epoch would end past it)"
-                                       : summary.early_stopped  ? "early stopping"
-                                                                : "schedule end"},
-                        {"best_epoch", best_epoch},
-                        {"best_" + metric, best_value}};
+    record_budget(summary, state, tc, record);
     write_file_atomic((run / (opts.resume ? "run_resumed.json" : "run.json")).string(), record.dump(2) + "\n");
   }
   return summary;
