@@ -20,9 +20,11 @@ Runner add_list(CLI::App& app) {
       ->check(CLI::IsMember({"models", "datasets", "transforms", "detectors"}));
   return [what]() {
     if (*what == "models") {
-      for (const auto& m : models::model_registry().entries()) fmt::print("{:<14} {}\n", m.name, m.description);
+      for (const auto& m : models::model_registry().entries())
+        fmt::print("{:<14} {}\n", m.name, m.description);
     } else if (*what == "datasets") {
-      for (const auto& d : data::dataset_formats().entries()) fmt::print("{:<14} {}\n", d.name, d.description);
+      for (const auto& d : data::dataset_formats().entries())
+        fmt::print("{:<14} {}\n", d.name, d.description);
     } else if (*what == "detectors") {
       const config::FaceConfig f;
       const auto state = [](const std::string& path) {

@@ -1411,7 +1411,6 @@ const std::vector<std::string>& dataset_format_names() {
   return names;
 }
 
-
 }  // namespace fer::config
 
 namespace fer::config {

@@ -50,10 +50,13 @@ const Registry<LrSchedule>& schedule_registry() {
 double scheduled_lr(const TrainConfig& t, int epoch, const ScheduleState& state) {
   if (epoch < t.warmup_epochs) return t.lr * (0.1 + 0.9 * epoch / static_cast<double>(t.warmup_epochs));
   const int total = std::max(1, t.epochs - t.warmup_epochs);
-  return schedule_registry().get(t.scheduler, "/train/scheduler").value.lr(t, epoch - t.warmup_epochs, total, state);
+  return schedule_registry()
+      .get(t.scheduler, "/train/scheduler")
+      .value.lr(t, epoch - t.warmup_epochs, total, state);
 }
 
-bool observe_schedule(const TrainConfig& t, int epoch, double value, bool lower_is_better, ScheduleState& state) {
+bool observe_schedule(const TrainConfig& t, int epoch, double value, bool lower_is_better,
+                      ScheduleState& state) {
   if (epoch < t.warmup_epochs) return false;
   const auto& observe = schedule_registry().get(t.scheduler, "/train/scheduler").value.observe;
   return observe ? observe(t, value, lower_is_better, state) : false;

@@ -36,11 +36,15 @@ Registry<DatasetFormat> register_builtins() {
   Registry<DatasetFormat> r("dataset format");
   r.add("image_folder", "root/<class>/<image> folders (png jpg bmp tif webp pgm ...), decoded lazily",
         {load_image_folder, {}});
-  r.add("fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels", {load_fer2013_csv, {}});
-  r.add("fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)", {load_fer2013_h5, {}});
-  r.add("ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout", {load_ck_plus_h5, {}});
+  r.add("fer2013_csv", "Kaggle fer2013.csv: emotion,pixels,Usage with 48x48 gray pixels",
+        {load_fer2013_csv, {}});
+  r.add("fer2013_h5", "FER2013 as HDF5 (Training_/PublicTest_/PrivateTest_ pixel and label)",
+        {load_fer2013_h5, {}});
+  r.add("ck_plus_h5", "CK+ as HDF5 (data_pixel [N,48,48] uint8, data_label [N]), seed layout",
+        {load_ck_plus_h5, {}});
   r.add("paired_folder",
-        "paired visible + infrared image folders, ROOT/<modality>/<class>/<file> or ROOT/<class>/<modality>/<file>; "
+        "paired visible + infrared image folders, ROOT/<modality>/<class>/<file> or "
+        "ROOT/<class>/<modality>/<file>; "
         "pairs by file stem (data.paired), channels stacked",
         paired("paired_folder"));
   r.add("viri",
@@ -48,7 +52,8 @@ Registry<DatasetFormat> register_builtins() {
         "(e.g. modalities [\"Vis\", \"IR\"])",
         paired("viri"));
   r.add("nvie",
-        "NVIE (USTC natural visible and infrared expressions): paired_folder with the dataset's folder names set in "
+        "NVIE (USTC natural visible and infrared expressions): paired_folder with the dataset's folder names "
+        "set in "
         "data.paired",
         paired("nvie"));
   return r;

@@ -207,10 +207,14 @@ const Registry<DetectorKind>& detector_registry() {
     Registry<DetectorKind> r("face detector");
     const auto no_file = [](const config::FaceConfig&) { return std::string(); };
     r.add("hog", "dlib HOG + linear SVM frontal face detector (built in; default)",
-          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> { return std::make_unique<HogDetector>(c); },
+          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> {
+             return std::make_unique<HogDetector>(c);
+           },
            no_file});
     r.add("haar", "OpenCV Haar cascade, face.haar_cascade (Debian package opencv-data)",
-          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> { return std::make_unique<HaarDetector>(c); },
+          {[](const config::FaceConfig& c) -> std::unique_ptr<Detector> {
+             return std::make_unique<HaarDetector>(c);
+           },
            [](const config::FaceConfig& c) { return c.haar_cascade; }});
     r.add("mmod", "dlib CNN face detector: face.mmod_model = mmod_human_face_detector.dat (not packaged)",
           {make_mmod_detector, [](const config::FaceConfig& c) { return c.mmod_model; }});

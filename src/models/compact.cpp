@@ -105,15 +105,16 @@ void register_compact(ModelRegistry& r) {
         "compact FER CNN (Kuo et al. 2018): 1x1 conv, 2 x (3x3 + 5x5 conv, PReLU, max-pool), FC 2048-1024; "
         "unpadded convs below 64 px (48 px gray), padded from 64 px (96 px colour)",
         {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
-           check_single_image_model(cfg, in);
-           FER_CHECK(in.size >= kMinUnpadded, ConfigError,
-                     "/model/name: compact_cnn needs an input of at least {0}x{0} px (two unpadded 3x3 + 5x5 "
-                     "convolution blocks with 2x2 max-pools), got {1}x{1} (preprocess.size, or augment.crop when "
-                     "set)",
-                     kMinUnpadded, in.size);
-           return std::make_shared<CompactCnn>(in.channels, in.size, in.num_classes, cfg.dropout,
-                                               cfg.init == "model");
-         }});
+          check_single_image_model(cfg, in);
+          FER_CHECK(
+              in.size >= kMinUnpadded, ConfigError,
+              "/model/name: compact_cnn needs an input of at least {0}x{0} px (two unpadded 3x3 + 5x5 "
+              "convolution blocks with 2x2 max-pools), got {1}x{1} (preprocess.size, or augment.crop when "
+              "set)",
+              kMinUnpadded, in.size);
+          return std::make_shared<CompactCnn>(in.channels, in.size, in.num_classes, cfg.dropout,
+                                              cfg.init == "model");
+        }});
 }
 
 }  // namespace fer::models::detail

@@ -106,7 +106,8 @@ void register_fusion(ModelRegistry& r) {
         "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head",
         {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
            FER_CHECK(cfg.fusion_features == "concat" || cfg.fusion_features == "interleave", ConfigError,
-                     "/model/fusion_features: unknown value \"{}\"; known: concat, interleave", cfg.fusion_features);
+                     "/model/fusion_features: unknown value \"{}\"; known: concat, interleave",
+                     cfg.fusion_features);
            return std::make_shared<FusionFeature>(cfg, in);
          },
          /*paired=*/true});

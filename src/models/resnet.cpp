@@ -245,10 +245,11 @@ std::shared_ptr<Classifier> build_model(const config::ModelConfig& cfg, const In
   const ModelFamily& family =
       model_registry().get(cfg.name, cfg.name_at.empty() ? std::string("/model/name") : cfg.name_at).value;
   // Fusion models: paired input [N, C0 + C1, H, W], modality 0's channels first.
-  FER_CHECK(!family.paired || mc.size() == 2, ConfigError,
-            "/model/name: {} needs paired data (data.format paired_folder/viri/nvie with data.paired.use \"all\"): "
-            "two modalities stacked as channels; got {}",
-            cfg.name, mc.empty() ? std::string("a single image") : fmt::format("{} modalities", mc.size()));
+  FER_CHECK(
+      !family.paired || mc.size() == 2, ConfigError,
+      "/model/name: {} needs paired data (data.format paired_folder/viri/nvie with data.paired.use \"all\"): "
+      "two modalities stacked as channels; got {}",
+      cfg.name, mc.empty() ? std::string("a single image") : fmt::format("{} modalities", mc.size()));
   return family.build(cfg, in);
 }
 

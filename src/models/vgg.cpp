@@ -94,15 +94,16 @@ void register_vgg(ModelRegistry& r) {
         "VGG-19 with batch norm (the seed's FER2013/CK+ model, torchvision vgg19_bn names); dropout + one "
         "linear layer on 1x1 features; inputs >= 32 px (44 px crops)",
         {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
-           check_single_image_model(cfg, in);
-           FER_CHECK(in.size >= kMinSize, ConfigError,
-                     "/model/name: vgg19 needs an input of at least {0}x{0} px (five 2x2 max-pools), got {1}x{1} "
-                     "(preprocess.size, or augment.crop when set)",
-                     kMinSize, in.size);
-           // model.dropout is used as given (the seed's 0.5 is set in the vgg19 configs), so the
-           // frozen config always states the dropout that ran.
-           return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout, cfg.init == "model");
-         }});
+          check_single_image_model(cfg, in);
+          FER_CHECK(
+              in.size >= kMinSize, ConfigError,
+              "/model/name: vgg19 needs an input of at least {0}x{0} px (five 2x2 max-pools), got {1}x{1} "
+              "(preprocess.size, or augment.crop when set)",
+              kMinSize, in.size);
+          // model.dropout is used as given (the seed's 0.5 is set in the vgg19 configs), so the
+          // frozen config always states the dropout that ran.
+          return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout, cfg.init == "model");
+        }});
 }
 
 }  // namespace fer::models::detail

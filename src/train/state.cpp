@@ -86,8 +86,13 @@ nlohmann::json TrainState::state_json() const {
 nlohmann::json TrainState::history_json() const {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& e : history) {
-    j.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
-                 {"val_loss", e.val_loss}, {"val_acc", e.val_acc}, {"val_macro_f1", e.val_macro_f1},
+    j.push_back({{"epoch", e.epoch},
+                 {"lr", e.lr},
+                 {"train_loss", e.train_loss},
+                 {"train_acc", e.train_acc},
+                 {"val_loss", e.val_loss},
+                 {"val_acc", e.val_acc},
+                 {"val_macro_f1", e.val_macro_f1},
                  {"seconds", e.seconds}});
   }
   return j;
@@ -95,7 +100,8 @@ nlohmann::json TrainState::history_json() const {
 
 bool TrainState::select(const config::TrainConfig& t, const config::TrainConfig& schedule_cfg, int ep,
                         double value, double loss, bool& lr_lowered) {
-  const bool improved = selection_improved(t.select_metric, t.select_tiebreak, value, loss, best_value, best_loss);
+  const bool improved =
+      selection_improved(t.select_metric, t.select_tiebreak, value, loss, best_value, best_loss);
   if (improved) {
     best_value = value;
     best_loss = loss;

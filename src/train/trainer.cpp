@@ -170,7 +170,8 @@ class ProgressBar {
 
 /// A new run's split, or the split of the run being resumed, whose config must match `cfg` (its
 /// resolved preprocessing, the dataset's mean and std, is taken over).
-data::Split load_or_make_split(config::Config& cfg, const data::Dataset& ds, const fs::path& run, bool resume) {
+data::Split load_or_make_split(config::Config& cfg, const data::Dataset& ds, const fs::path& run,
+                               bool resume) {
   if (!resume) return data::make_split(ds, cfg.data.split, derive_seed(cfg.seed, Stream::kSplit));
   data::Split split =
       data::split_from_json(read_json_file((run / "split.json").string()), ds, (run / "split.json").string());
@@ -189,7 +190,8 @@ data::Split load_or_make_split(config::Config& cfg, const data::Dataset& ds, con
 
 /// A checksum of every dataset file read (dataset.sha256; a resumed run keeps the original run's
 /// and writes dataset_resumed.sha256, warning when they differ), summarised in `record`.
-void write_checksums(const data::Dataset& ds, const fs::path& run, bool resume, int threads, nlohmann::json& record) {
+void write_checksums(const data::Dataset& ds, const fs::path& run, bool resume, int threads,
+                     nlohmann::json& record) {
   const auto t_sum = Clock::now();
   const auto sums = data::checksum_files(data::dataset_files(ds), threads);
   uint64_t bytes = 0;
@@ -220,7 +222,8 @@ torch::Tensor class_weight_tensor(const config::TrainConfig& t, const data::Data
     std::vector<int64_t> counts(num_classes, 0);
     for (size_t i : train_indices) ++counts[ds.samples[i].label];
     for (int c = 0; c < num_classes; ++c) {
-      w.push_back(counts[c] > 0 ? static_cast<double>(train_indices.size()) / (num_classes * counts[c]) : 0.0);
+      w.push_back(counts[c] > 0 ? static_cast<double>(train_indices.size()) / (num_classes * counts[c])
+                                : 0.0);
     }
   } else {
     config::check_class_weights(t, ds.class_names);
@@ -286,9 +289,10 @@ TrainState resume_state(const RunFiles& f, const config::TrainConfig& tc, models
       spdlog::warn("{} {} where the record says epoch {}: repaired from last.pt, which holds that epoch",
                    f.best_pt.string(), problem, state.best_epoch);
     } else if (!problem.empty()) {
-      spdlog::warn("{} {} where the record says epoch {}, and last.pt holds epoch {}: the best epoch's weights "
-                   "are lost; the checkpoint selection starts again from epoch {}",
-                   f.best_pt.string(), problem, state.best_epoch, state.epoch, state.epoch + 1);
+      spdlog::warn(
+          "{} {} where the record says epoch {}, and last.pt holds epoch {}: the best epoch's weights "
+          "are lost; the checkpoint selection starts again from epoch {}",
+          f.best_pt.string(), problem, state.best_epoch, state.epoch, state.epoch + 1);
       state.restart_selection(tc);
     }
   }
@@ -358,8 +362,8 @@ EpochStats train_epoch(EpochContext& c, int epoch, int horizon) {
     }
     logits = logits.to(torch::kFloat32);
     if (c.cfg.model.importance_weighting) {  // self-cure: logit-weighted CE + rank regularisation
-      loss = importance_weighted_loss(logits, alpha.to(torch::kFloat32), y, tc.rank_high_fraction, tc.rank_margin,
-                                      tc.rank_weight, c.ce_options)
+      loss = importance_weighted_loss(logits, alpha.to(torch::kFloat32), y, tc.rank_high_fraction,
+                                      tc.rank_margin, tc.rank_weight, c.ce_options)
                  .total;
     } else {
       loss = F::cross_entropy(logits, y, c.ce_options);
@@ -367,14 +371,16 @@ EpochStats train_epoch(EpochContext& c, int epoch, int horizon) {
     c.scaler.scale(loss).backward();
     const bool finite = c.scaler.unscale(c.model.parameters());
     if (finite) {
-      if (tc.grad_clip_value > 0) torch::nn::utils::clip_grad_value_(c.model.parameters(), tc.grad_clip_value);
+      if (tc.grad_clip_value > 0)
+        torch::nn::utils::clip_grad_value_(c.model.parameters(), tc.grad_clip_value);
       if (tc.grad_clip > 0) torch::nn::utils::clip_grad_norm_(c.model.parameters(), tc.grad_clip);
       c.optimizer.step();
     }
     c.scaler.update(finite);
     const double l = loss.item<double>();
     FER_CHECK(std::isfinite(l), DataError,
-              "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1, l);
+              "epoch {}: the training loss became {} (try a lower train.lr or train.grad_clip)", epoch + 1,
+              l);
     st.loss_sum += l * batch.n;
     st.correct += logits.argmax(1).eq(y).sum().item<int64_t>();
     st.seen += batch.n;
@@ -398,9 +404,10 @@ bool budget_step(TrainState& state, const config::TrainConfig& tc, int epoch, do
     const int fit = epoch + 1 + static_cast<int>(std::floor(std::max(0.0, budget_s - used) / epoch_s));
     state.horizon = std::clamp(fit, epoch + 1, tc.epochs);
     state.horizon_fitted = epoch + 1 >= 2;
-    spdlog::info("time budget: epoch {} took {:.1f}s, {:.0f}s of {:.0f}s used: the schedule spans {} epochs{}",
-                 epoch + 1, epoch_s, used, budget_s, state.horizon,
-                 state.horizon_fitted ? "" : " (refitted after epoch 2)");
+    spdlog::info(
+        "time budget: epoch {} took {:.1f}s, {:.0f}s of {:.0f}s used: the schedule spans {} epochs{}",
+        epoch + 1, epoch_s, used, budget_s, state.horizon,
+        state.horizon_fitted ? "" : " (refitted after epoch 2)");
   } else if (epoch + 1 < state.horizon && used + epoch_s > budget_s + 0.5 * epoch_s) {
     stop = true;
   }
@@ -418,7 +425,7 @@ void record_budget(TrainSummary& summary, const TrainState& state, const config:
                       {"fitted_epochs", state.horizon},
                       {"epochs_run", summary.epochs_run},
                       {"seconds_used", state.budget_used_s},
-                      {"stopped_by", summary.interrupted     ? "interrupted"
+                      {"stopped_by", summary.interrupted      ? "interrupted"
                                      : summary.budget_stopped ? "budget (the next epoch would end past it)"
                                      : summary.early_stopped  ? "early stopping"
                                                               : "schedule end"},
@@ -433,9 +440,10 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const fs::path run(opts.run_dir);
   const fs::path last_pt = run / "last.pt", best_pt = run / "best.pt";
   FER_CHECK(!opts.resume || fs::exists(last_pt), ConfigError, "{}: nothing to resume (no last.pt)", run.string());
-  models::check_model_name(cfg.model);  // before anything is written
-  if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);  // before anything is written
-  // fp16 on a CPU and the like fail before anything is written, too.
+  // A misspelt model, a missing pretrained file, fp16 on a CPU and the like fail before anything
+  // is written.
+  models::check_model_name(cfg.model);
+  if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);
   const std::string precision_warning = check_precision(cfg.train.precision, resolve_device(cfg.device), "train.precision");
   // One writer per run directory for the whole run: a second fer train there is refused, and
   // what is in the directory is looked at only once it is ours.
@@ -531,22 +539,32 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const int start_epoch = state.epoch;
 
   const auto make_meta = [&] {
-    return nlohmann::json{{"run_id", run_id},
-                          {"config", config::to_json(cfg)},
-                          {"class_names", ds.class_names},
-                          {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
-                          {"selection", split.selection},
-                          {"metric", metric},
-                          {"fer_version", version()},
-                          {"git_commit", git_commit()},
-                          {"history", state.history_json()},
-                          {"train_state", state.state_json()}};
+    return nlohmann::json{
+        {"run_id", run_id},
+        {"config", config::to_json(cfg)},
+        {"class_names", ds.class_names},
+        {"input", {{"channels", cfg.preprocess.channels}, {"size", pipeline.output_size()}}},
+        {"selection", split.selection},
+        {"metric", metric},
+        {"fer_version", version()},
+        {"git_commit", git_commit()},
+        {"history", state.history_json()},
+        {"train_state", state.state_json()}};
   };
 
   const auto& tc = cfg.train;
   namespace F = torch::nn::functional;
-  EpochContext ctx{cfg, opts, ds, split.train, pipeline, device, device_name, *model, *optimizer,
-                   F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing), LossScaler(tc.precision == "fp16")};
+  EpochContext ctx{cfg,
+                   opts,
+                   ds,
+                   split.train,
+                   pipeline,
+                   device,
+                   device_name,
+                   *model,
+                   *optimizer,
+                   F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing),
+                   LossScaler(tc.precision == "fp16")};
   if (class_weights.defined()) ctx.ce_options.weight(class_weights);
 
   const double budget_s = tc.budget_minutes * 60.0;
@@ -605,16 +623,18 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     if (improved) copy_atomic(last_pt, best_pt);
     write_file_atomic((run / "history.csv").string(), eval::history_csv(state.history));
     eval::plot_curves_png((run / "curves.png").string(), state.history, cfg.name);
-    spdlog::info("epoch {:>3}/{} lr {:.2e} | train loss {:.4f} acc {:6.2f}% | {} loss {:.4f} acc {:6.2f}% "
-                 "F1 {:.4f} | {:.1f}s, {:.0f} img/s{}",
-                 epoch + 1, state.horizon, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
-                 100 * m.accuracy, m.macro_f1, rec.seconds, stats.seen / std::max(train_seconds, 1e-9),
-                 improved ? "  *best" : "");
+    spdlog::info(
+        "epoch {:>3}/{} lr {:.2e} | train loss {:.4f} acc {:6.2f}% | {} loss {:.4f} acc {:6.2f}% "
+        "F1 {:.4f} | {:.1f}s, {:.0f} img/s{}",
+        epoch + 1, state.horizon, lr, rec.train_loss, 100 * rec.train_acc, split.selection, val.loss,
+        100 * m.accuracy, m.macro_f1, rec.seconds, stats.seen / std::max(train_seconds, 1e-9),
+        improved ? "  *best" : "");
     summary.epochs_run = epoch + 1;
     if (budget_stop) {
       summary.budget_stopped = true;
-      spdlog::warn("time budget: stopping after epoch {} of {}: the next epoch would end past the {:g} min budget",
-                   epoch + 1, state.horizon, tc.budget_minutes);
+      spdlog::warn(
+          "time budget: stopping after epoch {} of {}: the next epoch would end past the {:g} min budget",
+          epoch + 1, state.horizon, tc.budget_minutes);
       break;
     }
     if (state.early_stop(tc)) {

@@ -1117,6 +1117,7 @@ TEST(FaceDetectors, RegistryMatchesTheConfigReader) {
   EXPECT_THROW(fer::face::make_detector(none), fer::ConfigError);
   none.detector = "retinaface";
   const std::string msg = fer::test::error_of<fer::ConfigError>([&] { fer::face::make_detector(none); });
-  EXPECT_NE(msg.find("expected one of \"hog\", \"haar\", \"mmod\", \"none\", got \"retinaface\""), std::string::npos)
+  EXPECT_NE(msg.find("expected one of \"hog\", \"haar\", \"mmod\", \"none\", got \"retinaface\""),
+            std::string::npos)
       << msg;
 }

@@ -29,8 +29,8 @@ TEST(TrainState, FreshStateRoundTripsThroughACheckpointsMetadata) {
   EXPECT_EQ(s.horizon, 10);
   EXPECT_EQ(s.best_value, -std::numeric_limits<double>::infinity());
   // Infinities and the schedule's NaN are written as null and read back as the initial values.
-  const nlohmann::json meta =
-      nlohmann::json::parse(nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump());
+  const nlohmann::json meta = nlohmann::json::parse(
+      nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump());
   EXPECT_TRUE(meta["train_state"]["best_value"].is_null());
   EXPECT_TRUE(meta["train_state"]["plateau_best"].is_null());
   const TrainState back = TrainState::from_meta(meta, t);
@@ -48,7 +48,7 @@ TEST(TrainState, SelectionEarlyStoppingAndScheduleAdvanceTogetherAndSurviveAResu
   EXPECT_TRUE(s.select(t, t, 0, 0.5, 1.0, lowered));
   EXPECT_FALSE(lowered);
   EXPECT_FALSE(s.select(t, t, 1, 0.5, 0.9, lowered));  // a tie keeps the earlier epoch ("first")
-  EXPECT_TRUE(lowered);                                 // patience 0: plateau halves the lr
+  EXPECT_TRUE(lowered);                                // patience 0: plateau halves the lr
   EXPECT_EQ(s.best_epoch, 1);
   EXPECT_EQ(s.bad_epochs, 1);
   EXPECT_FALSE(s.early_stop(t));
@@ -58,7 +58,9 @@ TEST(TrainState, SelectionEarlyStoppingAndScheduleAdvanceTogetherAndSurviveAResu
   s.history[1].val_loss = 0.9;
 
   TrainState r = TrainState::from_meta(
-      nlohmann::json::parse(nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump()), t);
+      nlohmann::json::parse(
+          nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump()),
+      t);
   EXPECT_EQ(r.epoch, 2);
   EXPECT_EQ(r.best_epoch, 1);
   EXPECT_DOUBLE_EQ(r.best_value, 0.5);
@@ -69,8 +71,8 @@ TEST(TrainState, SelectionEarlyStoppingAndScheduleAdvanceTogetherAndSurviveAResu
   EXPECT_TRUE(r.early_stop(t));  // two epochs without a new best
 
   // A state written before best_loss existed takes it from the best epoch's history row.
-  nlohmann::json old = nlohmann::json::parse(nlohmann::json{{"train_state", s.state_json()},
-                                                            {"history", s.history_json()}}.dump());
+  nlohmann::json old = nlohmann::json::parse(
+      nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump());
   old["train_state"].erase("best_loss");
   EXPECT_DOUBLE_EQ(TrainState::from_meta(old, t).best_loss, 1.0);
 
@@ -86,8 +88,8 @@ TEST(TrainState, BudgetHorizonIsKeptOnlyUnderABudgetAndNeverBeyondTheEpochs) {
   s.horizon = 7;
   s.horizon_fitted = true;
   s.budget_used_s = 42;
-  const nlohmann::json meta =
-      nlohmann::json::parse(nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump());
+  const nlohmann::json meta = nlohmann::json::parse(
+      nlohmann::json{{"train_state", s.state_json()}, {"history", s.history_json()}}.dump());
   EXPECT_EQ(TrainState::from_meta(meta, t).horizon, 10);  // no budget now: train.epochs
   t.budget_minutes = 1;
   const TrainState b = TrainState::from_meta(meta, t);

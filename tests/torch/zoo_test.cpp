@@ -98,16 +98,18 @@ TEST(ModelZoo, RegistryListsEveryModelOnceInAFixedOrder) {
 
 TEST(ModelZoo, UnknownNameNamesWhereItWasWrittenAndTheClosestModel) {
   const fer::config::Config cfg = fer::config::parse_config(R"({"data": {"path": "x"},
-  "model": {"name": "resnet"}})", "t.json");
+  "model": {"name": "resnet"}})",
+                                                            "t.json");
   EXPECT_EQ(cfg.model.name_at, "t.json:2: /model/name");
   try {
     fer::models::check_model_name(cfg.model);
     FAIL() << "resnet was accepted";
   } catch (const fer::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "t.json:2: /model/name: expected one of \"resnet18\", \"fusion_early\", \"fusion_feature\", "
-              "\"fusion_late\", \"vgg19\", \"compact_cnn\", \"vit\", \"vit_se\", got \"resnet\" (did you mean "
-              "\"resnet18\"?)");
+    EXPECT_EQ(
+        std::string(e.what()),
+        "t.json:2: /model/name: expected one of \"resnet18\", \"fusion_early\", \"fusion_feature\", "
+        "\"fusion_late\", \"vgg19\", \"compact_cnn\", \"vit\", \"vit_se\", got \"resnet\" (did you mean "
+        "\"resnet18\"?)");
   }
   // create_model refuses it the same way.
   EXPECT_THROW(fer::models::create_model(cfg.model, {3, 48, 7}), fer::ConfigError);

@@ -791,7 +791,8 @@ TEST(Schedule, PlateauLowersTheLrAfterPatienceEpochsWithoutImprovement) {
   EXPECT_TRUE(std::isnan(st.best));
   const double acc[] = {0.5, 0.6, 0.6, 0.55, 0.7, 0.7, 0.7};
   const bool lowered[] = {false, false, false, true, false, false, true};
-  for (int i = 0; i < 7; ++i) EXPECT_EQ(fer::config::observe_schedule(t, i + 1, acc[i], false, st), lowered[i]) << i;
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(fer::config::observe_schedule(t, i + 1, acc[i], false, st), lowered[i]) << i;
   EXPECT_DOUBLE_EQ(st.scale, 0.25);
   EXPECT_DOUBLE_EQ(st.best, 0.7);
   EXPECT_DOUBLE_EQ(fer::config::scheduled_lr(t, 9, st), 0.025);
@@ -813,12 +814,14 @@ TEST(Config, UnknownFormatGivesFileAndLineAndModelNameKeepsWhereItWasWritten) {
   "data": {"format": "fer2014_h5", "path": "x.h5"},
   "model": {"name": "resnet18"}
 })";
-  const std::string msg = fer::test::error_of<fer::ConfigError>([&] { fer::config::parse_config(text, "c.json"); });
+  const std::string msg =
+      fer::test::error_of<fer::ConfigError>([&] { fer::config::parse_config(text, "c.json"); });
   EXPECT_HAS(msg, "c.json:2:");
   EXPECT_HAS(msg, "did you mean \"fer2013_h5\"");
   // model.name is checked against the model registry a layer up (ModelZoo.UnknownName...); the
   // reader records where it came from for that message.
-  const auto cfg = fer::config::parse_config(text, "c.json", {"data.format=ck_plus_h5", "model.name=resnet19"});
+  const auto cfg =
+      fer::config::parse_config(text, "c.json", {"data.format=ck_plus_h5", "model.name=resnet19"});
   EXPECT_EQ(cfg.model.name, "resnet19");
   EXPECT_EQ(cfg.model.name_at, "--set model.name=resnet19: /model/name");
   EXPECT_EQ(fer::config::parse_config(text, "c.json", {"data.format=ck_plus_h5"}).model.name_at,

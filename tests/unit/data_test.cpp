@@ -433,9 +433,10 @@ TEST(DataRegistry, FormatsAndUnknownName) {
   EXPECT_EQ(names, (std::vector<std::string>{"image_folder", "fer2013_csv", "fer2013_h5", "ck_plus_h5", "paired_folder", "viri",
                                             "nvie"}));
   EXPECT_EQ(names, fer::config::dataset_format_names());  // what a config may name, checked at parse time
-  EXPECT_HAS(error_of<fer::ConfigError>([] { fer::data::load_dataset("jaffe", "x"); }),
-             "data.format: expected one of \"image_folder\", \"fer2013_csv\", \"fer2013_h5\", \"ck_plus_h5\", "
-             "\"paired_folder\", \"viri\", \"nvie\", got \"jaffe\"");
+  EXPECT_HAS(
+      error_of<fer::ConfigError>([] { fer::data::load_dataset("jaffe", "x"); }),
+      "data.format: expected one of \"image_folder\", \"fer2013_csv\", \"fer2013_h5\", \"ck_plus_h5\", "
+      "\"paired_folder\", \"viri\", \"nvie\", got \"jaffe\"");
 
   fer::test::TempDir dir;
   write_png(dir.path() / "a" / "1.png", 1);

@@ -235,9 +235,9 @@ std::string attention_name(const ModelConfig& m);
 /// What a schedule carries from one epoch to the next (saved in checkpoints). Only plateau keeps
 /// any: the product of its reductions and its own best validation value.
 struct ScheduleState {
-  double scale = 1.0;                                     ///< plateau: lr factor so far
+  double scale = 1.0;                                      ///< plateau: lr factor so far
   double best = std::numeric_limits<double>::quiet_NaN();  ///< plateau: best value seen (NaN: none)
-  int bad = 0;                                            ///< plateau: epochs since it improved
+  int bad = 0;                                             ///< plateau: epochs since it improved
 };
 
 /// A learning-rate schedule (train.scheduler).
@@ -261,7 +261,8 @@ double scheduled_lr(const TrainConfig& t, int epoch, const ScheduleState& state 
 /// Hands the validation `value` of 0-based `epoch` to the schedule (ignored during the warm-up);
 /// true when the schedule lowered the learning rate (plateau: no improvement on its best for more
 /// than plateau_patience epochs multiplies the lr by plateau_factor).
-bool observe_schedule(const TrainConfig& t, int epoch, double value, bool lower_is_better, ScheduleState& state);
+bool observe_schedule(const TrainConfig& t, int epoch, double value, bool lower_is_better,
+                      ScheduleState& state);
 
 /// A whole run.
 struct Config {
