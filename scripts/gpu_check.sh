@@ -40,7 +40,7 @@ build() {  # PYTHON BUILD_DIR: compiles tests/cuda against that Python's torch
                -isystem "$torch/include" -isystem "$torch/include/torch/csrc/api/include")
   local objs=() pids=() f o
   for f in "${SOURCES[@]}" tests/cuda/cuda_smoke.cpp tests/cuda/gpu_train.cpp; do
-    o="$dir/$(basename "${f%.cpp}").o"
+    o="$dir/$(printf '%s' "${f%.cpp}" | tr / _).o"  # by path: src/core/registry.cpp and src/models/registry.cpp
     objs+=("$o")
     c++ "${flags[@]}" -MD -MF "${o%.o}.d" -c "$f" -o "$o" &
     pids+=($!)
@@ -55,8 +55,8 @@ build() {  # PYTHON BUILD_DIR: compiles tests/cuda against that Python's torch
   for o in "${objs[@]}"; do case "$o" in *cuda_smoke.o|*gpu_train.o) ;; *) common+=("$o") ;; esac; done
   # libstdc++ first: the wheel's libtorch.so exports its own std::filesystem (cmake/TorchCompat.cmake)
   local first=(-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state)
-  c++ -o "$dir/fer_cuda_smoke" "${first[@]}" "$dir/cuda_smoke.o" "${common[@]}" "${libs[@]}"
-  c++ -o "$dir/fer_gpu_train" "${first[@]}" "$dir/gpu_train.o" "${common[@]}" "${libs[@]}"
+  c++ -o "$dir/fer_cuda_smoke" "${first[@]}" "$dir/tests_cuda_cuda_smoke.o" "${common[@]}" "${libs[@]}"
+  c++ -o "$dir/fer_gpu_train" "${first[@]}" "$dir/tests_cuda_gpu_train.o" "${common[@]}" "${libs[@]}"
   echo "gpu_check: built $dir/fer_cuda_smoke and $dir/fer_gpu_train against $torch"
 }
 
