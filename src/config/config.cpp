@@ -455,15 +455,12 @@ class ObjectReader {
   void read_enum(const std::string& key, std::string& out, const std::vector<std::string>& allowed) {
     const json* v = get(key);
     if (v == nullptr) return;
-    if (!v->is_string() ||
-        std::find(allowed.begin(), allowed.end(), v->get_ref<const std::string&>()) == allowed.end()) {
-      std::string msg = fmt::format("expected one of {}, got {}", join(allowed, ", ", true), show(*v));
-      if (v->is_string()) {
-        const std::string hint = suggest(v->get<std::string>(), allowed, /*use_aliases=*/false);
-        if (!hint.empty()) msg += fmt::format(" (did you mean \"{}\"?)", hint);
-      }
-      loc_.fail(at(key), msg);
+    if (!v->is_string()) {
+      loc_.fail(at(key), fmt::format("expected one of {}, got {}", join(allowed, ", ", true), show(*v)));
     }
+    const auto& s = v->get_ref<const std::string&>();
+    // The registries' message (core/registry.hpp), so a config and a registry read alike.
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) loc_.fail(at(key), not_one_of(s, allowed));
     out = v->get<std::string>();
   }
 
