@@ -13,11 +13,13 @@
 namespace fer::app {
 
 Runner add_list(CLI::App& app) {
-  auto* sub = app.add_subcommand("list", "List registered models, dataset formats, transforms or face detectors");
+  auto* sub = app.add_subcommand(
+      "list", "List registered models, dataset formats, transforms, face detectors or config keys");
   auto what = std::make_shared<std::string>();
-  sub->add_option("what", *what, "models | datasets | transforms | detectors")
+  sub->add_option("what", *what,
+                  "models | datasets | transforms | detectors | keys (every config key, a Markdown table)")
       ->required()
-      ->check(CLI::IsMember({"models", "datasets", "transforms", "detectors"}));
+      ->check(CLI::IsMember({"models", "datasets", "transforms", "detectors", "keys"}));
   return [what]() {
     if (*what == "models") {
       for (const auto& m : models::model_registry().entries())
@@ -40,6 +42,8 @@ Runner add_list(CLI::App& app) {
       }
       fmt::print("landmarks: dlib 68-point shape predictor: {} ({}; Debian package libdlib-data)\n", f.landmark_model,
                  state(f.landmark_model));
+    } else if (*what == "keys") {
+      fmt::print("{}", config::field_reference_markdown());
     } else {
       for (const auto& t : augment::transform_registry().entries()) {
         fmt::print("{:<16} {:<22} {}\n", t.name, t.value.key, t.description);

@@ -114,10 +114,6 @@ std::vector<cv::Mat> five_crop(const cv::Mat& img, int side) {
           crop(img, w - side, h - side, side), center_crop(img, side)};
 }
 
-bool known_normalize(const std::string& mode) {
-  return mode == "dataset" || mode == "custom" || mode == "imagenet" || mode == "minmax" || mode == "none";
-}
-
 }  // namespace
 
 const std::vector<double>& imagenet_mean() {
@@ -269,9 +265,6 @@ Pipeline::Pipeline(const config::PreprocessConfig& pre, const config::AugmentCon
   } else {
     checked_groups(modality_channels_, pre_.channels, "/preprocess/channels");
   }
-  FER_CHECK(known_normalize(pre_.normalize), ConfigError,
-            "/preprocess/normalize: expected dataset|imagenet|minmax|none|custom, got \"{}\"",
-            pre_.normalize);
   FER_CHECK(aug_.crop >= 0 && aug_.crop <= pre_.size, ConfigError,
             "/augment/crop: expected 0..{} (preprocess.size), got {}", pre_.size, aug_.crop);
 }
@@ -438,7 +431,7 @@ void Pipeline::to_chw(const cv::Mat& img, float* dst) const {
 
   // One 256-entry table per output channel maps a byte to its normalised value.
   std::vector<std::array<float, 256>> lut(static_cast<size_t>(cn));
-  const std::string& mode = pre_.normalize;
+  const config::Choice<config::Normalize> mode = pre_.normalize;
   if (mode == "minmax") {  // per modality group
     int offset = 0;
     for (int g : grp) {

@@ -509,24 +509,195 @@ class ObjectReader {
 };
 
 // ---- the schema ------------------------------------------------------------------------
+//
+// Every config field is declared once, in the *_fields functions below: its key, its allowed
+// values, its one-line description and whether a resumed run may change it. The struct in
+// config.hpp gives its type and default. Four visitors walk the same declarations: Reader (the
+// validator: parse_config), Writer (to_json and the --set schema), DocWriter (field_docs, the
+// docs/config_reference.md table) and the runtime / resume flags (may_change_on_resume). Checks
+// that tie a field to others are v.check(...) steps between the declarations, run by the Reader
+// only, in declaration order.
 
-const std::vector<std::string> kSchemes = {"ratio", "predefined", "ck_plus_folds", "stratified_kfold"};
-const std::vector<std::string> kNormalize = {"dataset", "imagenet", "minmax", "none", "custom"};
-const std::vector<std::string> kStems = {"auto", "3x3", "7x7"};
-const std::vector<std::string> kInits = {"model", "pytorch"};
-const std::vector<std::string> kPools = {"global", "avg4"};
-const std::vector<std::string> kDetectors = {"hog", "haar", "mmod", "none"};
-const std::vector<std::string> kAlign = {"eyes", "box"};
+/// One field's declaration.
+struct F {
+  F(const char* key, const char* doc) : key(key), doc(doc) {}
+  F& in(const Bounds& b) {
+    bounds = b;
+    return *this;
+  }
+  F& non_empty() {
+    nonempty = true;
+    return *this;
+  }
+  /// What the docs table says the values are, where the bounds depend on other fields.
+  F& values(const char* text) {
+    type = text;
+    return *this;
+  }
+  /// How the run executes, not what it computes (threads, device, data workers): may change on
+  /// resume and between the folds of a k-fold experiment.
+  F& runtime() {
+    is_runtime = true;
+    return *this;
+  }
+  /// May change when a run resumes (more epochs, another early-stopping patience).
+  F& extendable() {
+    is_extendable = true;
+    return *this;
+  }
+
+  const char* key;
+  const char* doc;
+  Bounds bounds = Bounds::any();
+  bool nonempty = false;
+  const char* type = nullptr;
+  bool is_runtime = false;
+  bool is_extendable = false;
+};
+
+// -- Reader: reads and validates one object; absent keys keep the struct's defaults.
+class Reader {
+ public:
+  explicit Reader(ObjectReader r) : r_(std::move(r)) {}
+
+  void operator()(const F& f, int& x) { r_.read_int(f.key, x, f.bounds); }
+  void operator()(const F& f, double& x) { r_.read_number(f.key, x, f.bounds); }
+  void operator()(const F& f, bool& x) { r_.read_bool(f.key, x); }
+  void operator()(const F& f, uint64_t& x) { r_.read_uint64(f.key, x); }
+  void operator()(const F& f, std::string& x) { r_.read_string(f.key, x, f.nonempty); }
+  void operator()(const F& f, std::vector<double>& x) { r_.read_numbers(f.key, x, f.bounds); }
+  void operator()(const F& f, std::vector<int>& x) { r_.read_ints(f.key, x, f.bounds); }
+  template <class E>
+  void operator()(const F& f, Choice<E>& x) {
+    std::string word = x.name();
+    r_.read_enum(f.key, word, Choice<E>::names());
+    x = Choice<E>::parse(word);
+  }
+  /// A name from a registry (an open set, so a string, not an enum).
+  void name(const F& f, std::string& x, const std::vector<std::string>& names) {
+    r_.read_enum(f.key, x, names);
+  }
+  /// A field read by its own code (`read`); written as its value.
+  template <class T, class Read>
+  void custom(const F&, T&, Read&& read) {
+    read(r_);
+  }
+  /// A key whose value is derived from fields (`write`); read by `read`.
+  template <class Write, class Read>
+  void derived(const F&, Write&&, Read&& read) {
+    read(r_);
+  }
+  template <class Check>
+  void check(Check&& c) {
+    c(r_);
+  }
+  template <class Visit>
+  void section(const char* key, Visit&& visit) {
+    Reader child(r_.object(key));
+    visit(child);
+    child.r_.finish();
+  }
+  void finish() const { r_.finish(); }
+
+ private:
+  ObjectReader r_;
+};
+
+// -- Writer: every field as JSON (to_json, and the ordered schema that checks --set keys).
+template <class Json>
+class Writer {
+ public:
+  explicit Writer(Json& j) : j_(j) {}
+  template <class T>
+  void operator()(const F& f, const T& x) {
+    j_[f.key] = x;
+  }
+  template <class E>
+  void operator()(const F& f, const Choice<E>& x) {
+    j_[f.key] = x.name();
+  }
+  void name(const F& f, const std::string& x, const std::vector<std::string>&) { j_[f.key] = x; }
+  template <class T, class Read>
+  void custom(const F& f, const T& x, Read&&) {
+    (*this)(f, x);
+  }
+  template <class Write, class Read>
+  void derived(const F& f, Write&& write, Read&&) {
+    j_[f.key] = write();
+  }
+  template <class Check>
+  void check(Check&&) {}
+  template <class Visit>
+  void section(const char* key, Visit&& visit) {
+    Json child = Json::object();
+    Writer w(child);
+    visit(w);
+    j_[key] = std::move(child);
+  }
+
+ private:
+  Json& j_;
+};
+
+// -- DocWriter: one row per field, for the reference table (values written for a default Config).
+class DocWriter {
+ public:
+  DocWriter(std::vector<FieldDoc>& rows, std::string prefix) : rows_(rows), prefix_(std::move(prefix)) {}
+
+  void operator()(const F& f, const int& x) { add(f, f.bounds.describe("an integer"), json(x)); }
+  void operator()(const F& f, const double& x) { add(f, f.bounds.describe("a number"), json(x)); }
+  void operator()(const F& f, const bool& x) { add(f, "true or false", json(x)); }
+  void operator()(const F& f, const uint64_t& x) { add(f, "an integer >= 0", json(x)); }
+  void operator()(const F& f, const std::string& x) {
+    add(f, f.nonempty ? "a non-empty string" : "a string", json(x));
+  }
+  void operator()(const F& f, const std::vector<double>& x) {
+    add(f, "an array of " + f.bounds.describe("numbers"), json(x));
+  }
+  void operator()(const F& f, const std::vector<int>& x) {
+    add(f, "an array of " + f.bounds.describe("integers"), json(x));
+  }
+  template <class E>
+  void operator()(const F& f, const Choice<E>& x) {
+    add(f, "one of " + join(Choice<E>::names(), ", ", true), json(x.name()));
+  }
+  void name(const F& f, const std::string& x, const std::vector<std::string>& names) {
+    add(f, "one of " + join(names, ", ", true), json(x));
+  }
+  template <class T, class Read>
+  void custom(const F& f, const T& x, Read&&) {
+    add(f, "", json(x));
+  }
+  template <class Write, class Read>
+  void derived(const F& f, Write&& write, Read&&) {
+    add(f, "", json(write()));
+  }
+  template <class Check>
+  void check(Check&&) {}
+  template <class Visit>
+  void section(const char* key, Visit&& visit) {
+    DocWriter child(rows_, prefix_ + key + ".");
+    visit(child);
+  }
+
+ private:
+  void add(const F& f, std::string type, const json& value) {
+    if (f.type != nullptr) type = f.type;
+    rows_.push_back({prefix_ + f.key, std::move(type), value.dump(), f.doc, f.is_runtime, f.is_extendable});
+  }
+  std::vector<FieldDoc>& rows_;
+  std::string prefix_;
+};
+
+// ---- the declarations --------------------------------------------------------------------
+
 const std::vector<std::string> kPairedFormats = {"paired_folder", "viri", "nvie"};
-const std::vector<std::string> kLayouts = {"auto", "modality_first", "class_first"};
-const std::vector<std::string> kUnpaired = {"error", "drop"};
-const std::vector<std::string> kHeads = {"linear", "visible", "infrared", "fused"};
-const std::vector<std::string> kFusionFeatures = {"concat", "interleave"};
-const std::vector<std::string> kLateCombine = {"mean", "learned"};
-
-
 // Formats whose samples have no file names (data.subject_pattern cannot apply).
 const std::vector<std::string> kFilelessFormats = {"fer2013_csv", "fer2013_h5", "ck_plus_h5"};
+const std::vector<std::string> kDetectors = {"hog", "haar", "mmod",
+                                             "none"};  // the detector registry's names (a test ties them)
+const std::vector<std::string> kStreamModels = {"fusion_feature", "fusion_late"};
+const std::vector<std::string> kVitModels = {"vit", "vit_se"};
 
 // data.subject_pattern presets: name -> regex on the file name, group 1 = subject.
 const std::vector<std::pair<std::string, std::string>> kSubjectPresets = {
@@ -546,52 +717,6 @@ void check_regex(const Locator& loc, const std::string& ptr, const std::string& 
   }
 }
 
-void read_paired(ObjectReader r, PairedConfig& p) {
-  const Locator& loc = r.loc();
-  if (const json* v = r.get("modalities")) {
-    const std::string ptr = r.at("modalities");
-    if (!v->is_array() || v->size() != 2) loc.fail(ptr, "expected two modality folder names, got " + show(*v));
-    p.modalities.clear();
-    for (size_t i = 0; i < v->size(); ++i) p.modalities.push_back(as_string(loc, child(ptr, i), (*v)[i], true));
-    if (p.modalities[0] == p.modalities[1]) loc.fail(ptr, "expected two different folder names, got " + show(*v));
-  }
-  if (const json* v = r.get("channels")) {
-    const std::string ptr = r.at("channels");
-    if (!v->is_array() || v->size() != p.modalities.size()) {
-      loc.fail(ptr, fmt::format("expected {} channel counts (1 or 3, one per modality), got {}", p.modalities.size(), show(*v)));
-    }
-    p.channels.clear();
-    for (size_t i = 0; i < v->size(); ++i) {
-      const json& c = (*v)[i];
-      if (!c.is_number_integer() || (c.get<int>() != 1 && c.get<int>() != 3)) loc.fail(child(ptr, i), "expected 1 or 3, got " + show(c));
-      p.channels.push_back(c.get<int>());
-    }
-  }
-  r.read_enum("layout", p.layout, kLayouts);
-  if (const json* v = r.get("stem_patterns")) {
-    const std::string ptr = r.at("stem_patterns");
-    if (!v->is_array() || (!v->empty() && v->size() != p.modalities.size())) {
-      loc.fail(ptr, fmt::format("expected [] or {} regular expressions (one per modality), got {}", p.modalities.size(), show(*v)));
-    }
-    p.stem_patterns.clear();
-    for (size_t i = 0; i < v->size(); ++i) {
-      p.stem_patterns.push_back(as_string(loc, child(ptr, i), (*v)[i], true));
-      check_regex(loc, child(ptr, i), p.stem_patterns.back());
-    }
-  }
-  r.read_enum("unpaired", p.unpaired, kUnpaired);
-  r.read_string("use", p.use, /*non_empty=*/true);
-  if (p.use != "all" && std::find(p.modalities.begin(), p.modalities.end(), p.use) == p.modalities.end()) {
-    loc.fail(r.at("use"), fmt::format("expected \"all\" or one of the modalities {}, got \"{}\"", join(p.modalities, ", ", true), p.use));
-  }
-  r.finish();
-}
-const std::vector<std::string> kOptimizers = {"sgd", "adam", "adamw"};
-const std::vector<std::string> kClassWeights = {"none", "balanced", "custom"};
-const std::vector<std::string> kPrecisions = {"fp32", "bf16", "fp16"};
-const std::vector<std::string> kSelectMetrics = {"accuracy", "macro_f1", "loss"};
-const std::vector<std::string> kSelectTiebreaks = {"first", "loss"};
-
 bool valid_device(const std::string& d) {
   if (d == "auto" || d == "cpu" || d == "cuda") return true;
   if (d.size() <= 5 || d.compare(0, 5, "cuda:") != 0) return false;
@@ -605,71 +730,190 @@ bool valid_run_name(const std::string& n) {
   });
 }
 
-void read_split(ObjectReader r, SplitConfig& s) {
-  const Locator& loc = r.loc();
-  r.read_enum("scheme", s.scheme, kSchemes);
-  if (const json* v = r.get("ratios")) {
-    const std::string ptr = r.at("ratios");
-    if (!v->is_array() || v->size() != 3) {
-      loc.fail(ptr, "expected 3 numbers >= 0 (train, val, test fractions), got " + show(*v));
+template <class V>
+void paired_fields(V& v, PairedConfig& p) {
+  v.custom(F("modalities", "folder name of each modality, in the order the model stacks them")
+               .values("two different non-empty strings"),
+           p.modalities, [&p](ObjectReader& r) {
+             const json* j = r.get("modalities");
+             if (j == nullptr) return;
+             const Locator& loc = r.loc();
+             const std::string ptr = r.at("modalities");
+             if (!j->is_array() || j->size() != 2)
+               loc.fail(ptr, "expected two modality folder names, got " + show(*j));
+             p.modalities.clear();
+             for (size_t i = 0; i < j->size(); ++i)
+               p.modalities.push_back(as_string(loc, child(ptr, i), (*j)[i], true));
+             if (p.modalities[0] == p.modalities[1])
+               loc.fail(ptr, "expected two different folder names, got " + show(*j));
+           });
+  v.custom(
+      F("channels", "channels of each modality (1 gray or thermal, 3 colour)").values("1 or 3 per modality"),
+      p.channels, [&p](ObjectReader& r) {
+        const json* j = r.get("channels");
+        if (j == nullptr) return;
+        const Locator& loc = r.loc();
+        const std::string ptr = r.at("channels");
+        if (!j->is_array() || j->size() != p.modalities.size()) {
+          loc.fail(ptr, fmt::format("expected {} channel counts (1 or 3, one per modality), got {}",
+                                    p.modalities.size(), show(*j)));
+        }
+        p.channels.clear();
+        for (size_t i = 0; i < j->size(); ++i) {
+          const json& c = (*j)[i];
+          if (!c.is_number_integer() || (c.get<int>() != 1 && c.get<int>() != 3)) {
+            loc.fail(child(ptr, i), "expected 1 or 3, got " + show(c));
+          }
+          p.channels.push_back(c.get<int>());
+        }
+      });
+  v(F("layout",
+      "folder layout: modality_first (ROOT/modality/class), class_first (ROOT/class/modality) or auto "
+      "(either)"),
+    p.layout);
+  v.custom(F("stem_patterns",
+             "per modality, a regex on the file stem whose group 1 is the pairing key; [] = the whole stem")
+               .values("[] or one regex with a capture group per modality"),
+           p.stem_patterns, [&p](ObjectReader& r) {
+             const json* j = r.get("stem_patterns");
+             if (j == nullptr) return;
+             const Locator& loc = r.loc();
+             const std::string ptr = r.at("stem_patterns");
+             if (!j->is_array() || (!j->empty() && j->size() != p.modalities.size())) {
+               loc.fail(ptr, fmt::format("expected [] or {} regular expressions (one per modality), got {}",
+                                         p.modalities.size(), show(*j)));
+             }
+             p.stem_patterns.clear();
+             for (size_t i = 0; i < j->size(); ++i) {
+               p.stem_patterns.push_back(as_string(loc, child(ptr, i), (*j)[i], true));
+               check_regex(loc, child(ptr, i), p.stem_patterns.back());
+             }
+           });
+  v(F("unpaired", "an image without its partner: error (list them) or drop (count them)"), p.unpaired);
+  v(F("use", "all (fusion) or one modality name (a single-stream model on the same pairs and split)")
+        .non_empty()
+        .values("\"all\" or one of modalities"),
+    p.use);
+  v.check([&p](ObjectReader& r) {
+    if (p.use != "all" && std::find(p.modalities.begin(), p.modalities.end(), p.use) == p.modalities.end()) {
+      r.loc().fail(r.at("use"), fmt::format("expected \"all\" or one of the modalities {}, got \"{}\"",
+                                            join(p.modalities, ", ", true), p.use));
     }
-    s.ratios.clear();
-    for (size_t i = 0; i < 3; ++i) s.ratios.push_back(as_number(loc, child(ptr, i), (*v)[i], Bounds::at_least(0)));
-    if (s.ratios[0] <= 0) loc.fail(child(ptr, 0), "expected a train fraction > 0, got " + show((*v)[0]));
-    if (s.ratios[2] <= 0) loc.fail(child(ptr, 2), "expected a test fraction > 0, got " + show((*v)[2]));
-    const double sum = s.ratios[0] + s.ratios[1] + s.ratios[2];
-    if (std::abs(sum - 1.0) > 1e-6) {
-      loc.fail(ptr, fmt::format("expected fractions summing to 1, got {} (sum {})", show(*v), sum));
-    }
-  }
-  r.read_bool("stratified", s.stratified);
-  r.read_enum("order", s.order, {"random", "file"});
-  r.read_string("train", s.train, /*non_empty=*/true);
-  r.read_string("val", s.val);  // "" = carve val from train
-  r.read_string("test", s.test);  // "" = no test split in this data (FER2013 without PrivateTest: scored with fer eval --data)
-  r.read_int("folds", s.folds, Bounds::at_least(2));
-  if (const json* v = r.get("fold")) {  // the default fold 1 is always <= folds
-    s.fold = as_int(loc, r.at("fold"), *v, Bounds::closed(1, s.folds), " (1 <= fold <= folds)");
-  }
-  r.read_ints("ck_fold_sizes", s.ck_fold_sizes, Bounds::above(0));
-  if (s.ck_fold_sizes.empty()) loc.fail(r.at("ck_fold_sizes"), "expected one block size per class, got []");
-  r.read_number("val_fraction", s.val_fraction, Bounds::closed(0, 0.9));
-  r.read_bool("select_on_test", s.select_on_test);
-  r.finish();
+  });
 }
 
-void read_data(ObjectReader r, DataConfig& d) {
-  const Locator& loc = r.loc();
-  r.read_enum("format", d.format, dataset_format_names());  // the registry's names (a test ties them)
-  d.path = as_string(loc, r.at("path"), r.require("path", " (the dataset file or folder)"), /*non_empty=*/true);
-  if (const json* v = r.get("classes")) {
-    const std::string ptr = r.at("classes");
-    if (!v->is_array()) loc.fail(ptr, "expected an array of class names, got " + show(*v));
-    d.classes.clear();
-    d.classes_at.clear();
-    for (size_t i = 0; i < v->size(); ++i) {
-      std::string name = as_string(loc, child(ptr, i), (*v)[i], /*non_empty=*/true);
-      if (std::find(d.classes.begin(), d.classes.end(), name) != d.classes.end()) {
-        loc.fail(child(ptr, i), fmt::format("expected distinct class names, got \"{}\" twice", name));
-      }
-      d.classes.push_back(std::move(name));
-      d.classes_at.push_back(loc.where(child(ptr, i)) + ": " + child(ptr, i));
-    }
-  }
-  if (const json* v = r.get("label_map")) {
-    const std::string ptr = r.at("label_map");
-    if (!v->is_object()) loc.fail(ptr, "expected an object of source class -> new class names, got " + show(*v));
-    d.label_map.clear();
-    d.label_map_at.clear();
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      d.label_map[it.key()] = as_string(loc, child(ptr, it.key()), it.value(), /*non_empty=*/true);
-      d.label_map_at[it.key()] = loc.where(child(ptr, it.key())) + ": " + child(ptr, it.key());
-    }
-  }
-  read_split(r.object("split"), d.split);
-  read_paired(r.object("paired"), d.paired);
-  r.read_string("subject_pattern", d.subject_pattern);
-  if (!d.subject_pattern.empty()) {
+template <class V>
+void split_fields(V& v, SplitConfig& s) {
+  v(F("scheme", "how samples are split into train / val / test"), s.scheme);
+  v.custom(F("ratios", "ratio: train, val and test fractions")
+               .values("3 numbers >= 0 summing to 1, train and test > 0"),
+           s.ratios, [&s](ObjectReader& r) {
+             const json* j = r.get("ratios");
+             if (j == nullptr) return;
+             const Locator& loc = r.loc();
+             const std::string ptr = r.at("ratios");
+             if (!j->is_array() || j->size() != 3) {
+               loc.fail(ptr, "expected 3 numbers >= 0 (train, val, test fractions), got " + show(*j));
+             }
+             s.ratios.clear();
+             for (size_t i = 0; i < 3; ++i) {
+               s.ratios.push_back(as_number(loc, child(ptr, i), (*j)[i], Bounds::at_least(0)));
+             }
+             if (s.ratios[0] <= 0)
+               loc.fail(child(ptr, 0), "expected a train fraction > 0, got " + show((*j)[0]));
+             if (s.ratios[2] <= 0)
+               loc.fail(child(ptr, 2), "expected a test fraction > 0, got " + show((*j)[2]));
+             const double sum = s.ratios[0] + s.ratios[1] + s.ratios[2];
+             if (std::abs(sum - 1.0) > 1e-6) {
+               loc.fail(ptr, fmt::format("expected fractions summing to 1, got {} (sum {})", show(*j), sum));
+             }
+           });
+  v(F("stratified", "ratio: keep the class proportions in every part"), s.stratified);
+  v(F("order",
+      "ratio: random (seeded shuffle) or file (per class, in file-name order: video frames stay with their "
+      "neighbours)"),
+    s.order);
+  v(F("train", "predefined: usage name of the train split").non_empty(), s.train);
+  v(F("val", "predefined: usage name of the val split (\"\" = carve val from train)"), s.val);
+  v(F("test", "predefined: usage name of the test split (\"\" = none in this data)"), s.test);
+  v(F("folds", "k-fold schemes: number of folds").in(Bounds::at_least(2)), s.folds);
+  v.custom(F("fold", "k-fold schemes: the test fold, 1-based").values("an integer in [1, folds]"), s.fold,
+           [&s](ObjectReader& r) {
+             if (const json* j = r.get("fold")) {  // the default fold 1 is always <= folds
+               s.fold =
+                   as_int(r.loc(), r.at("fold"), *j, Bounds::closed(1, s.folds), " (1 <= fold <= folds)");
+             }
+           });
+  v(F("ck_fold_sizes",
+      "ck_plus_folds: each class's block of test samples per fold (the seed code's CK+ folds)")
+        .in(Bounds::above(0)),
+    s.ck_fold_sizes);
+  v.check([&s](ObjectReader& r) {
+    if (s.ck_fold_sizes.empty())
+      r.loc().fail(r.at("ck_fold_sizes"), "expected one block size per class, got []");
+  });
+  v(F("val_fraction", "part of train carved (stratified) as val when the scheme has no val")
+        .in(Bounds::closed(0, 0.9)),
+    s.val_fraction);
+  v(F("select_on_test", "the seed protocol: choose the checkpoint on the TEST split (biased)"),
+    s.select_on_test);
+}
+
+template <class V>
+void data_fields(V& v, DataConfig& d) {
+  v.name(F("format", "dataset loader (fer list datasets)"), d.format, dataset_format_names());
+  v.custom(F("path", "dataset file or folder; relative paths resolve from the working directory")
+               .values("a non-empty string (required)"),
+           d.path, [&d](ObjectReader& r) {
+             d.path =
+                 as_string(r.loc(), r.at("path"), r.require("path", " (the dataset file or folder)"), true);
+           });
+  v.custom(F("classes", "classes to keep, in this order (after label_map); [] = all")
+               .values("distinct non-empty strings"),
+           d.classes, [&d](ObjectReader& r) {
+             const json* j = r.get("classes");
+             if (j == nullptr) return;
+             const Locator& loc = r.loc();
+             const std::string ptr = r.at("classes");
+             if (!j->is_array()) loc.fail(ptr, "expected an array of class names, got " + show(*j));
+             d.classes.clear();
+             d.classes_at.clear();
+             for (size_t i = 0; i < j->size(); ++i) {
+               std::string name = as_string(loc, child(ptr, i), (*j)[i], /*non_empty=*/true);
+               if (std::find(d.classes.begin(), d.classes.end(), name) != d.classes.end()) {
+                 loc.fail(child(ptr, i),
+                          fmt::format("expected distinct class names, got \"{}\" twice", name));
+               }
+               d.classes.push_back(std::move(name));
+               d.classes_at.push_back(loc.where(child(ptr, i)) + ": " + child(ptr, i));
+             }
+           });
+  v.custom(F("label_map", "source class name -> new class name (merges or renames classes)")
+               .values("an object of non-empty strings"),
+           d.label_map, [&d](ObjectReader& r) {
+             const json* j = r.get("label_map");
+             if (j == nullptr) return;
+             const Locator& loc = r.loc();
+             const std::string ptr = r.at("label_map");
+             if (!j->is_object())
+               loc.fail(ptr, "expected an object of source class -> new class names, got " + show(*j));
+             d.label_map.clear();
+             d.label_map_at.clear();
+             for (auto it = j->begin(); it != j->end(); ++it) {
+               d.label_map[it.key()] = as_string(loc, child(ptr, it.key()), it.value(), /*non_empty=*/true);
+               d.label_map_at[it.key()] = loc.where(child(ptr, it.key())) + ": " + child(ptr, it.key());
+             }
+           });
+  v.section("split", [&d](auto& s) { split_fields(s, d.split); });
+  v.section("paired", [&d](auto& s) { paired_fields(s, d.paired); });
+  v(F("subject_pattern",
+      "subject of each sample for subject-grouped splits: a preset (ck_plus, jaffe) or a regex on "
+      "the file name, group 1 = subject; \"\" = none")
+        .values("\"\", a preset or a regex with a capture group"),
+    d.subject_pattern);
+  v.check([&d](ObjectReader& r) {
+    if (d.subject_pattern.empty()) return;
+    const Locator& loc = r.loc();
     const std::string regex = subject_regex(d.subject_pattern);
     unsigned groups = 0;
     std::string why;
@@ -690,10 +934,11 @@ void read_data(ObjectReader r, DataConfig& d) {
                            "or a paired format, got \"{}\"",
                            d.format, d.subject_pattern));
     }
-  }
-  r.read_int("workers", d.workers, Bounds::closed(0, 256));  // decoding threads; more only waste memory
-  r.read_int("prefetch", d.prefetch, Bounds::at_least(1));
-  r.finish();
+  });
+  // Decoding threads; more than 256 only waste memory.
+  v(F("workers", "decode and augment threads; 0 = all cores").in(Bounds::closed(0, 256)).runtime(),
+    d.workers);
+  v(F("prefetch", "batches prepared ahead of the model").in(Bounds::at_least(1)).runtime(), d.prefetch);
 }
 
 /// Channels the model sees for a paired dataset: the modalities stacked, or the one in use.
@@ -703,83 +948,126 @@ int paired_channels(const DataConfig& d) {
   return d.paired.channels[static_cast<size_t>(it - d.paired.modalities.begin())];
 }
 
-void read_preprocess(ObjectReader r, PreprocessConfig& p, const DataConfig& d) {
-  const Locator& loc = r.loc();
-  r.read_int("size", p.size, Bounds::closed(8, 1024));
-  if (is_paired_format(d.format)) p.channels = paired_channels(d);  // implied by data.paired
-  if (const json* v = r.get("channels")) {
-    if (is_paired_format(d.format)) {
-      if (!v->is_number_integer() || v->get<int64_t>() != p.channels) {
-        loc.fail(r.at("channels"), fmt::format("expected {} (data.paired.channels {} with use \"{}\"), got {}",
-                                               p.channels, show(json(d.paired.channels)), d.paired.use, show(*v)));
+template <class V>
+void preprocess_fields(V& v, PreprocessConfig& p, const DataConfig& d) {
+  v(F("size", "images are resized to size x size").in(Bounds::closed(8, 1024)), p.size);
+  v.custom(
+      F("channels", "1 (gray) or 3 (gray replicated, or BGR -> RGB); paired data: implied by data.paired")
+          .values("1 or 3 (paired: the channels of data.paired in use)"),
+      p.channels, [&p, &d](ObjectReader& r) {
+        const Locator& loc = r.loc();
+        if (is_paired_format(d.format)) p.channels = paired_channels(d);  // implied by data.paired
+        const json* j = r.get("channels");
+        if (j == nullptr) return;
+        if (is_paired_format(d.format)) {
+          if (!j->is_number_integer() || j->get<int64_t>() != p.channels) {
+            loc.fail(r.at("channels"),
+                     fmt::format("expected {} (data.paired.channels {} with use \"{}\"), got {}", p.channels,
+                                 show(json(d.paired.channels)), d.paired.use, show(*j)));
+          }
+        } else if (!j->is_number_integer() || (j->get<int64_t>() != 1 && j->get<int64_t>() != 3)) {
+          loc.fail(r.at("channels"), "expected 1 or 3, got " + show(*j));
+        }
+        p.channels = j->get<int>();
+      });
+  v(F("normalize",
+      "dataset (the train split's mean and std), imagenet, minmax, none, or custom (mean and std)"),
+    p.normalize);
+  v.check([&p](ObjectReader& r) {
+    if (p.normalize == Normalize::kImagenet && p.channels != 3) {
+      r.loc().fail(
+          r.at("normalize"),
+          fmt::format("expected channels 3 for \"imagenet\" (RGB statistics), got channels {}", p.channels));
+    }
+  });
+  const auto mean_std = [&p](const char* key, std::vector<double>& values, const Bounds& b) {
+    return [&p, key, &values, b](ObjectReader& r) {
+      const std::string why = " (normalize \"custom\" needs mean and std)";
+      if (p.normalize == Normalize::kCustom) r.require(key, why);
+      r.read_numbers(key, values, b);
+      if ((p.normalize == Normalize::kCustom || !values.empty()) &&
+          values.size() != static_cast<size_t>(p.channels)) {
+        r.loc().fail(r.at(key), fmt::format("expected {} numbers (one per channel), got {}", p.channels,
+                                            show(*r.get(key))));
       }
-    } else if (!v->is_number_integer() || (v->get<int64_t>() != 1 && v->get<int64_t>() != 3)) {
-      loc.fail(r.at("channels"), "expected 1 or 3, got " + show(*v));
+    };
+  };
+  v.custom(
+      F("mean", "per channel, 0..1 scale (custom; filled in for dataset)").values("one number per channel"),
+      p.mean, mean_std("mean", p.mean, Bounds::any()));
+  v.custom(F("std", "per channel, 0..1 scale (custom; filled in for dataset)")
+               .values("one number > 0 per channel"),
+           p.std, mean_std("std", p.std, Bounds::above(0)));
+}
+
+template <class V>
+void face_fields(V& v, FaceConfig& f) {
+  v.name(F("detector", "hog (dlib HOG), haar (OpenCV cascade), mmod (dlib CNN) or none (fer list detectors)"),
+         f.detector, kDetectors);
+  v(F("mmod_model", "dlib's mmod_human_face_detector.dat (detector mmod)"), f.mmod_model);
+  v.check([&f](ObjectReader& r) {
+    if (f.detector == "mmod" && f.mmod_model.empty()) {
+      r.loc().fail(r.at("mmod_model"),
+                   "expected the path of dlib's mmod_human_face_detector.dat (detector \"mmod\"), got \"\"");
     }
-    p.channels = v->get<int>();
-  }
-  r.read_enum("normalize", p.normalize, kNormalize);
-  if (p.normalize == "imagenet" && p.channels != 3) {
-    loc.fail(r.at("normalize"), fmt::format("expected channels 3 for \"imagenet\" (RGB statistics), got channels {}",
-                                            p.channels));
-  }
-  const std::string why = " (normalize \"custom\" needs mean and std)";
-  for (const char* key : {"mean", "std"}) {
-    std::vector<double>& values = std::string(key) == "mean" ? p.mean : p.std;
-    const Bounds b = std::string(key) == "mean" ? Bounds::any() : Bounds::above(0);
-    if (p.normalize == "custom") r.require(key, why);
-    r.read_numbers(key, values, b);
-    if ((p.normalize == "custom" || !values.empty()) && values.size() != static_cast<size_t>(p.channels)) {
-      loc.fail(r.at(key), fmt::format("expected {} numbers (one per channel), got {}", p.channels,
-                                      show(*r.get(key))));
+  });
+  v(F("haar_cascade", "OpenCV's frontal-face cascade (detector haar)").non_empty(), f.haar_cascade);
+  v(F("landmark_model", "dlib's 68-point shape predictor").non_empty(), f.landmark_model);
+  v(F("upsample", "image doublings before detection (finds faces under about 80 px)")
+        .in(Bounds::closed(0, 3)),
+    f.upsample);
+  v(F("min_confidence", "drop detections scoring below this (the detector's own scale)"), f.min_confidence);
+  v(F("min_face", "drop detections smaller than this many pixels").in(Bounds::at_least(0)), f.min_face);
+  v(F("detect_max_side", "detect on a copy whose longer side is at most this many pixels; 0 = the full image")
+        .in(Bounds::at_least(0))
+        .values("0 or an integer >= 64"),
+    f.detect_max_side);
+  v.check([&f](ObjectReader& r) {
+    if (f.detect_max_side > 0 && f.detect_max_side < 64) {
+      r.loc().fail(
+          r.at("detect_max_side"),
+          fmt::format("expected 0 (the full image) or at least 64 pixels, got {}", f.detect_max_side));
     }
-  }
-  r.finish();
+  });
+  v(F("align", "eyes (similarity transform on the eye centres) or box (the padded detection box)"), f.align);
+  v(F("size", "aligned crop side; 0 = preprocess.size")
+        .in(Bounds::closed(0, 1024))
+        .values("0 or an integer in [8, 1024]"),
+    f.size);
+  v.check([&f](ObjectReader& r) {
+    if (f.size > 0 && f.size < 8) {
+      r.loc().fail(r.at("size"), fmt::format("expected 0 or 8..1024, got {}", f.size));
+    }
+  });
+  v(F("eye_x", "left eye centre at this fraction of the side (the right eye at 1 - eye_x)")
+        .in(Bounds::open(0, 0.5)),
+    f.eye_x);
+  v(F("eye_y", "eye line at this fraction of the side").in(Bounds::open(0, 1)), f.eye_y);
+  v(F("box_padding", "box alignment (and its fallback): margin, as a fraction of the box side")
+        .in(Bounds::closed(0, 1)),
+    f.box_padding);
 }
 
-void read_face(ObjectReader r, FaceConfig& f) {
-  const Locator& loc = r.loc();
-  r.read_enum("detector", f.detector, kDetectors);
-  r.read_string("mmod_model", f.mmod_model);
-  if (f.detector == "mmod" && f.mmod_model.empty()) {
-    loc.fail(r.at("mmod_model"), "expected the path of dlib's mmod_human_face_detector.dat (detector \"mmod\"), got \"\"");
-  }
-  r.read_string("haar_cascade", f.haar_cascade, /*non_empty=*/true);
-  r.read_string("landmark_model", f.landmark_model, /*non_empty=*/true);
-  r.read_int("upsample", f.upsample, Bounds::closed(0, 3));
-  r.read_number("min_confidence", f.min_confidence);
-  r.read_int("min_face", f.min_face, Bounds::at_least(0));
-  r.read_int("detect_max_side", f.detect_max_side, Bounds::at_least(0));
-  if (f.detect_max_side > 0 && f.detect_max_side < 64) {
-    loc.fail(r.at("detect_max_side"), fmt::format("expected 0 (the full image) or at least 64 pixels, got {}",
-                                                  f.detect_max_side));
-  }
-  r.read_enum("align", f.align, kAlign);
-  r.read_int("size", f.size, Bounds::closed(0, 1024));
-  if (f.size > 0 && f.size < 8) loc.fail(r.at("size"), fmt::format("expected 0 or 8..1024, got {}", f.size));
-  r.read_number("eye_x", f.eye_x, Bounds::open(0, 0.5));
-  r.read_number("eye_y", f.eye_y, Bounds::open(0, 1));
-  r.read_number("box_padding", f.box_padding, Bounds::closed(0, 1));
-  r.finish();
+template <class V>
+void augment_fields(V& v, AugmentConfig& a, int size) {
+  v(F("crop", "random crop side in training, centre crop at evaluation; 0 = none")
+        .in(Bounds::closed(0, size))
+        .values("an integer in [0, preprocess.size]"),
+    a.crop);
+  v(F("hflip", "probability of a horizontal flip").in(Bounds::closed(0, 1)), a.hflip);
+  v(F("vflip", "probability of a vertical flip").in(Bounds::closed(0, 1)), a.vflip);
+  v(F("rotation", "largest rotation in degrees, uniform in [-r, r]").in(Bounds::closed(0, 180)), a.rotation);
+  v(F("zoom", "scale uniform in [1 - z, 1 + z]").in(Bounds::closed(0, 0.9)), a.zoom);
+  v(F("shear", "largest shear angle in degrees").in(Bounds::closed(0, 60)), a.shear);
+  v(F("translate", "largest shift, as a fraction of the side").in(Bounds::closed(0, 0.5)), a.translate);
+  v(F("perspective", "largest corner displacement, as a fraction of the side").in(Bounds::closed(0, 0.5)),
+    a.perspective);
+  v(F("brightness", "additive, uniform in [-b, b] (a fraction of 255)").in(Bounds::closed(0, 1)),
+    a.brightness);
+  v(F("contrast", "multiplicative, uniform in [1 - c, 1 + c]").in(Bounds::closed(0, 1)), a.contrast);
+  v(F("gaussian_noise", "noise sigma in gray levels (0..255)").in(Bounds::closed(0, 255)), a.gaussian_noise);
+  v(F("salt_pepper", "fraction of pixels set to 0 or 255").in(Bounds::closed(0, 0.5)), a.salt_pepper);
 }
-
-void read_augment(ObjectReader r, AugmentConfig& a, int size) {
-  r.read_int("crop", a.crop, Bounds::closed(0, size));
-  r.read_number("hflip", a.hflip, Bounds::closed(0, 1));
-  r.read_number("vflip", a.vflip, Bounds::closed(0, 1));
-  r.read_number("rotation", a.rotation, Bounds::closed(0, 180));
-  r.read_number("zoom", a.zoom, Bounds::closed(0, 0.9));
-  r.read_number("shear", a.shear, Bounds::closed(0, 60));
-  r.read_number("translate", a.translate, Bounds::closed(0, 0.5));
-  r.read_number("perspective", a.perspective, Bounds::closed(0, 0.5));
-  r.read_number("brightness", a.brightness, Bounds::closed(0, 1));
-  r.read_number("contrast", a.contrast, Bounds::closed(0, 1));
-  r.read_number("gaussian_noise", a.gaussian_noise, Bounds::closed(0, 255));
-  r.read_number("salt_pepper", a.salt_pepper, Bounds::closed(0, 0.5));
-  r.finish();
-}
-
-const std::vector<std::string> kStreamModels = {"fusion_feature", "fusion_late"};
 
 /// model.init_streams: [] or one checkpoint / run directory per stream ("" = random).
 void read_init_streams(ObjectReader& r, ModelConfig& m) {
@@ -828,35 +1116,6 @@ void read_fallback(ObjectReader& r, ModelConfig& m, const DataConfig& d) {
   }
 }
 
-const std::vector<std::string> kVitModels = {"vit", "vit_se"};
-
-/// model.vit_*: the Vision Transformer's shape. Other models only take the defaults.
-void read_vit(ObjectReader& r, ModelConfig& m) {
-  const Locator& loc = r.loc();
-  const ModelConfig defaults;
-  const bool vit = std::find(kVitModels.begin(), kVitModels.end(), m.name) != kVitModels.end();
-  const std::pair<const char*, int ModelConfig::*> keys[] = {{"vit_patch", &ModelConfig::vit_patch},
-                                                             {"vit_dim", &ModelConfig::vit_dim},
-                                                             {"vit_depth", &ModelConfig::vit_depth},
-                                                             {"vit_heads", &ModelConfig::vit_heads},
-                                                             {"vit_mlp_dim", &ModelConfig::vit_mlp_dim}};
-  for (const auto& [key, field] : keys) {
-    r.read_int(key, m.*field, Bounds::at_least(1));
-    if (!vit && m.*field != defaults.*field) {
-      loc.fail(r.at(key), fmt::format("expected {} for model \"{}\" (the vit_* keys shape {}), got {}",
-                                      defaults.*field, m.name, join(kVitModels, " and ", true), m.*field));
-    }
-  }
-  if (m.vit_dim % m.vit_heads != 0) {  // reported at vit_heads unless only vit_dim was given
-    if (r.get("vit_heads") != nullptr || r.get("vit_dim") == nullptr) {
-      loc.fail(r.at("vit_heads"), fmt::format("expected an integer >= 1 that divides vit_dim {}, got {}",
-                                              m.vit_dim, m.vit_heads));
-    }
-    loc.fail(r.at("vit_dim"),
-             fmt::format("expected a multiple of vit_heads {}, got {}", m.vit_heads, m.vit_dim));
-  }
-}
-
 /// model.attention, and the older keys se / feature_gate, which must agree with it when both
 /// are given.
 void read_attention(ObjectReader& r, ModelConfig& m) {
@@ -896,63 +1155,84 @@ void read_attention(ObjectReader& r, ModelConfig& m) {
   m.feature_gate = gate;
 }
 
-void read_model(ObjectReader r, ModelConfig& m, const DataConfig& d) {
+template <class V>
+void model_fields(V& v, ModelConfig& m, const DataConfig& d) {
   // The name is checked against the model registry (models::check_model_name, a layer up), with
   // where it was written.
-  r.read_string("name", m.name, /*non_empty=*/true);
-  m.name_at = r.loc().where(r.at("name")) + ": " + r.at("name");
-  r.read_enum("stem", m.stem, kStems);
-  r.read_enum("init", m.init, kInits);
-  r.read_enum("pool", m.pool, kPools);
-  read_attention(r, m);
-  r.read_int("se_reduction", m.se_reduction, Bounds::at_least(1));
-  r.read_number("dropout", m.dropout, Bounds::closed_open(0, 1));
-  r.read_int("width", m.width, Bounds::closed(1, 1024));
-  r.read_enum("head", m.head, kHeads);
-  r.read_bool("importance_weighting", m.importance_weighting);
-  r.read_string("pretrained", m.pretrained);
-  r.read_enum("fusion_features", m.fusion_features, kFusionFeatures);
-  r.read_enum("late_combine", m.late_combine, kLateCombine);
-  read_vit(r, m);
-  read_init_streams(r, m);
-  read_fallback(r, m, d);
-  r.finish();
+  v(F("name", "model registry name (fer list models)").non_empty(), m.name);
+  v.check([&m](ObjectReader& r) { m.name_at = r.loc().where(r.at("name")) + ": " + r.at("name"); });
+  v(F("stem", "ResNet stem: 3x3 stride 1, 7x7 stride 2 + max-pool, or auto (3x3 below 112 px)"), m.stem);
+  v(F("init",
+      "weight initialisation: model (the model's published scheme) or pytorch (every layer's PyTorch "
+      "default, as the seed code)"),
+    m.init);
+  v(F("pool", "ResNet-18 pooling: global (the whole final map) or avg4 (the seed's 4x4 window, stride 4)"),
+    m.pool);
+  v.derived(
+      F("attention",
+        "attention blocks: none, se, cbam, gate, se+gate or cbam+gate (se and feature_gate are "
+        "read as older spellings)")
+          .values("one of \"none\", \"gate\", \"se\", \"se+gate\", \"cbam\", \"cbam+gate\""),
+      [&m] { return attention_name(m); }, [&m](ObjectReader& r) { read_attention(r, m); });
+  v(F("se_reduction", "squeeze-and-excitation bottleneck reduction").in(Bounds::at_least(1)), m.se_reduction);
+  v(F("dropout", "dropout before the final linear layer").in(Bounds::closed_open(0, 1)), m.dropout);
+  v(F("width", "channels of the first stage (64 = the standard ResNet-18)").in(Bounds::closed(1, 1024)),
+    m.width);
+  v(F("head", "linear, or the visible / infrared / fused MLP heads of the visible-infrared paper"), m.head);
+  v(F("importance_weighting", "self-cure importance weighting of each sample (train.rank_*)"),
+    m.importance_weighting);
+  v(F("pretrained", "a fer checkpoint or run directory whose weights start a fresh run; \"\" = random"),
+    m.pretrained);
+  v(F("fusion_features",
+      "fusion_feature: concat or interleave (element by element) the two streams' features"),
+    m.fusion_features);
+  v(F("late_combine", "fusion_late: mean or learned (softmax-weighted) logits"), m.late_combine);
+  // vit / vit_se: the Transformer's shape. Other models only take the defaults.
+  const std::pair<F, int ModelConfig::*> vit_keys[] = {
+      {F("vit_patch", "vit: side of the square patches, in pixels (must divide the input side)"),
+       &ModelConfig::vit_patch},
+      {F("vit_dim", "vit: token width"), &ModelConfig::vit_dim},
+      {F("vit_depth", "vit: Transformer blocks"), &ModelConfig::vit_depth},
+      {F("vit_heads", "vit: attention heads (must divide vit_dim)"), &ModelConfig::vit_heads},
+      {F("vit_mlp_dim", "vit: hidden width of each block's MLP"), &ModelConfig::vit_mlp_dim}};
+  for (const auto& [field, member] : vit_keys) {
+    F f = field;
+    v(f.in(Bounds::at_least(1)), m.*member);
+    v.check([&m, key = f.key, member = member](ObjectReader& r) {
+      const ModelConfig defaults;
+      const bool vit = std::find(kVitModels.begin(), kVitModels.end(), m.name) != kVitModels.end();
+      if (!vit && m.*member != defaults.*member) {
+        r.loc().fail(r.at(key),
+                     fmt::format("expected {} for model \"{}\" (the vit_* keys shape {}), got {}",
+                                 defaults.*member, m.name, join(kVitModels, " and ", true), m.*member));
+      }
+    });
+  }
+  v.check([&m](ObjectReader& r) {
+    if (m.vit_dim % m.vit_heads == 0) return;
+    if (r.get("vit_heads") != nullptr ||
+        r.get("vit_dim") == nullptr) {  // at vit_heads unless only vit_dim was given
+      r.loc().fail(r.at("vit_heads"), fmt::format("expected an integer >= 1 that divides vit_dim {}, got {}",
+                                                  m.vit_dim, m.vit_heads));
+    }
+    r.loc().fail(r.at("vit_dim"),
+                 fmt::format("expected a multiple of vit_heads {}, got {}", m.vit_heads, m.vit_dim));
+  });
+  v.custom(F("init_streams",
+             "fusion models: one checkpoint or run directory per stream to start it from (\"\" = "
+             "random); [] = none")
+               .values("[] or 2 strings"),
+           m.init_streams, [&m](ObjectReader& r) { read_init_streams(r, m); });
+  v.custom(F("fallback",
+             "fused models: modality -> single-modality run that fer infer uses when only that image is "
+             "present")
+               .values("an object of modality -> non-empty string"),
+           m.fallback, [&m, &d](ObjectReader& r) { read_fallback(r, m, d); });
 }
 
-void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
+/// train.class_weights: "none" | "balanced" | an array of weights | "custom" with class_weight_values.
+void read_class_weights(ObjectReader& r, TrainConfig& t) {
   const Locator& loc = r.loc();
-
-  r.read_int("epochs", t.epochs, Bounds::at_least(1));
-  r.read_int("batch_size", t.batch_size, Bounds::at_least(1));
-  r.read_enum("optimizer", t.optimizer, kOptimizers);
-  r.read_number("lr", t.lr, Bounds::above(0));
-  r.read_number("momentum", t.momentum, Bounds::closed_open(0, 1));
-  r.read_bool("nesterov", t.nesterov);
-  r.read_number("weight_decay", t.weight_decay, Bounds::at_least(0));
-  r.read_number("beta1", t.beta1, Bounds::closed_open(0, 1));
-  r.read_number("beta2", t.beta2, Bounds::closed_open(0, 1));
-  r.read_enum("scheduler", t.scheduler, schedule_registry().names());
-  if (const json* v = r.get("warmup_epochs")) {  // the default 0 is always below epochs
-    t.warmup_epochs = as_int(loc, r.at("warmup_epochs"), *v, Bounds::closed_open(0, t.epochs), " (below epochs)");
-  }
-  r.read_int("step_size", t.step_size, Bounds::at_least(1));
-  // The seed's learning_rate_decay_start. Not bounded by epochs: a smoke run of a recipe config
-  // (--set train.epochs=1) simply keeps the full rate.
-  r.read_int("decay_start", t.decay_start, Bounds::at_least(0));
-  if (t.decay_start > 0 && t.scheduler != "step") {
-    loc.fail(r.at("decay_start"),
-             fmt::format("expected 0 unless scheduler is \"step\" (the decays it delays are "
-                         "the step schedule's), got {} with scheduler \"{}\"",
-                         t.decay_start, t.scheduler));
-  }
-
-  r.read_number("gamma", t.gamma, Bounds::open_closed(0, 1));
-  r.read_int("plateau_patience", t.plateau_patience, Bounds::at_least(0));
-  r.read_number("plateau_factor", t.plateau_factor, Bounds::open(0, 1));
-  r.read_number("min_lr", t.min_lr, Bounds::at_least(0));
-  r.read_number("label_smoothing", t.label_smoothing, Bounds::closed_open(0, 1));
-
-  // class_weights: "none" | "balanced" | an array of weights | "custom" with class_weight_values.
   const json* cw = r.get("class_weights");
   const json* cwv = r.get("class_weight_values");
   const std::string cw_ptr = r.at("class_weights");
@@ -960,94 +1240,187 @@ void read_train(ObjectReader r, TrainConfig& t, const ModelConfig& m) {
   if (cw != nullptr && cw->is_array()) {
     if (cwv != nullptr) loc.fail(cwv_ptr, "expected no class_weight_values when class_weights is an array, got " + show(*cwv));
     if (cw->empty()) loc.fail(cw_ptr, "expected one weight >= 0 per class, got []");
-    t.class_weights = "custom";
+    t.class_weights = ClassWeights::kCustom;
     r.read_numbers("class_weights", t.class_weight_values, Bounds::at_least(0));
     t.class_weights_at = loc.where(cw_ptr) + ": " + cw_ptr;
-  } else {
-    if (cw != nullptr && (!cw->is_string() || std::find(kClassWeights.begin(), kClassWeights.end(),
-                                                        cw->get_ref<const std::string&>()) == kClassWeights.end())) {
-      loc.fail(cw_ptr, fmt::format("expected one of {} or an array of weights, got {}", join(kClassWeights, ", ", true),
-                                   show(*cw)));
-    }
-    if (cw != nullptr) t.class_weights = cw->get<std::string>();
-    if (t.class_weights == "custom") {
-      if (cwv == nullptr) loc.fail(cwv_ptr, "required key missing (class_weights \"custom\" needs one weight per class)");
-      r.read_numbers("class_weight_values", t.class_weight_values, Bounds::at_least(0));
-      if (t.class_weight_values.empty()) loc.fail(cwv_ptr, "expected one weight >= 0 per class, got []");
-      t.class_weights_at = loc.where(cwv_ptr) + ": " + cwv_ptr;
-    } else if (cwv != nullptr) {
-      loc.fail(cwv_ptr, fmt::format("expected no class_weight_values with class_weights \"{}\", got {}", t.class_weights,
-                                    show(*cwv)));
-    }
+    return;
   }
-
-  r.read_number("grad_clip", t.grad_clip, Bounds::at_least(0));
-  r.read_number("grad_clip_value", t.grad_clip_value, Bounds::at_least(0));
-  r.read_enum("select_metric", t.select_metric, kSelectMetrics);
-  r.read_enum("select_tiebreak", t.select_tiebreak, kSelectTiebreaks);
-  r.read_enum("precision", t.precision, kPrecisions);
-  r.read_int("early_stopping", t.early_stopping, Bounds::at_least(0));
-  r.read_number("budget_minutes", t.budget_minutes, Bounds::closed(0, 525600));  // up to a year
-  // The rank regularisation applies to the importance weights: without them only the defaults
-  // (which the written config carries) are accepted, as for the vit_* keys.
-  const TrainConfig defaults;
-  const std::vector<std::tuple<const char*, double TrainConfig::*, Bounds>> rank_keys = {
-      {"rank_margin", &TrainConfig::rank_margin, Bounds::at_least(0)},
-      {"rank_high_fraction", &TrainConfig::rank_high_fraction, Bounds::open(0, 1)},
-      {"rank_weight", &TrainConfig::rank_weight, Bounds::at_least(0)}};
-  for (const auto& [key, field, bounds] : rank_keys) {
-    r.read_number(key, t.*field, bounds);
-    if (!m.importance_weighting && t.*field != defaults.*field) {
-      loc.fail(r.at(key), fmt::format("expected {} while model.importance_weighting is false (the rank "
-                                      "regularisation applies to the importance weights), got {}",
-                                      defaults.*field, t.*field));
-    }
+  const std::vector<std::string> names = Choice<ClassWeights>::names();
+  if (cw != nullptr &&
+      (!cw->is_string() || !Choice<ClassWeights>::find(cw->get_ref<const std::string&>()).has_value())) {
+    loc.fail(cw_ptr, fmt::format("expected one of {} or an array of weights, got {}", join(names, ", ", true),
+                                 show(*cw)));
   }
-  r.finish();
+  if (cw != nullptr) t.class_weights = cw->get<std::string>();
+  if (t.class_weights == ClassWeights::kCustom) {
+    if (cwv == nullptr)
+      loc.fail(cwv_ptr, "required key missing (class_weights \"custom\" needs one weight per class)");
+    r.read_numbers("class_weight_values", t.class_weight_values, Bounds::at_least(0));
+    if (t.class_weight_values.empty()) loc.fail(cwv_ptr, "expected one weight >= 0 per class, got []");
+    t.class_weights_at = loc.where(cwv_ptr) + ": " + cwv_ptr;
+  } else if (cwv != nullptr) {
+    loc.fail(cwv_ptr, fmt::format("expected no class_weight_values with class_weights \"{}\", got {}",
+                                  t.class_weights, show(*cwv)));
+  }
 }
 
-void read_eval(ObjectReader r, EvalConfig& e, int crop) {
-  r.read_bool("ten_crop", e.ten_crop);
-  if (e.ten_crop && crop <= 0) {
-    r.loc().fail(r.at("ten_crop"), "expected false while augment.crop is 0 (ten-crop needs a crop size), got true");
+template <class V>
+void train_fields(V& v, TrainConfig& t, const ModelConfig& m) {
+  v(F("epochs", "training epochs (the most that fit, with budget_minutes)")
+        .in(Bounds::at_least(1))
+        .extendable(),
+    t.epochs);
+  v(F("batch_size", "samples per step").in(Bounds::at_least(1)), t.batch_size);
+  v(F("optimizer", "the optimiser"), t.optimizer);
+  v(F("lr", "learning rate").in(Bounds::above(0)), t.lr);
+  v(F("momentum", "sgd momentum").in(Bounds::closed_open(0, 1)), t.momentum);
+  v(F("nesterov", "sgd: Nesterov momentum"), t.nesterov);
+  v(F("weight_decay", "L2 penalty (adamw: decoupled)").in(Bounds::at_least(0)), t.weight_decay);
+  v(F("beta1", "adam / adamw").in(Bounds::closed_open(0, 1)), t.beta1);
+  v(F("beta2", "adam / adamw").in(Bounds::closed_open(0, 1)), t.beta2);
+  v.name(F("scheduler", "learning-rate schedule"), t.scheduler, schedule_registry().names());
+  v.custom(
+      F("warmup_epochs", "linear warm-up from lr/10 before the schedule").values("an integer in [0, epochs)"),
+      t.warmup_epochs, [&t](ObjectReader& r) {
+        if (const json* j = r.get("warmup_epochs")) {  // the default 0 is always below epochs
+          t.warmup_epochs =
+              as_int(r.loc(), r.at("warmup_epochs"), *j, Bounds::closed_open(0, t.epochs), " (below epochs)");
+        }
+      });
+  v(F("step_size", "step: epochs between decays").in(Bounds::at_least(1)), t.step_size);
+  // The seed's learning_rate_decay_start. Not bounded by epochs: a smoke run of a recipe config
+  // (--set train.epochs=1) simply keeps the full rate.
+  v(F("decay_start", "step: epochs at the full lr (after any warm-up) before the decays begin")
+        .in(Bounds::at_least(0)),
+    t.decay_start);
+  v.check([&t](ObjectReader& r) {
+    if (t.decay_start > 0 && t.scheduler != "step") {
+      r.loc().fail(r.at("decay_start"),
+                   fmt::format("expected 0 unless scheduler is \"step\" (the decays it delays are "
+                               "the step schedule's), got {} with scheduler \"{}\"",
+                               t.decay_start, t.scheduler));
+    }
+  });
+  v(F("gamma", "step: decay factor").in(Bounds::open_closed(0, 1)), t.gamma);
+  v(F("plateau_patience", "plateau: epochs without improvement before a decay").in(Bounds::at_least(0)),
+    t.plateau_patience);
+  v(F("plateau_factor", "plateau: decay factor").in(Bounds::open(0, 1)), t.plateau_factor);
+  v(F("min_lr", "cosine: the floor").in(Bounds::at_least(0)), t.min_lr);
+  v(F("label_smoothing", "label smoothing of the cross-entropy").in(Bounds::closed_open(0, 1)),
+    t.label_smoothing);
+  // The rank regularisation applies to the importance weights: without them only the defaults
+  // (which the written config carries) are accepted, as for the vit_* keys.
+  const std::pair<F, double TrainConfig::*> rank_keys[] = {
+      {F("rank_margin", "self-cure: required gap between the high and low groups' mean weights")
+           .in(Bounds::at_least(0)),
+       &TrainConfig::rank_margin},
+      {F("rank_high_fraction", "self-cure: share of each batch in the high-weight group")
+           .in(Bounds::open(0, 1)),
+       &TrainConfig::rank_high_fraction},
+      {F("rank_weight", "self-cure: weight of the rank term; 0 = the logit-weighted cross-entropy alone")
+           .in(Bounds::at_least(0)),
+       &TrainConfig::rank_weight}};
+  for (const auto& [f, member] : rank_keys) {
+    v(f, t.*member);
+    v.check([&t, &m, key = f.key, member = member](ObjectReader& r) {
+      const TrainConfig defaults;
+      if (!m.importance_weighting && t.*member != defaults.*member) {
+        r.loc().fail(r.at(key), fmt::format("expected {} while model.importance_weighting is false (the rank "
+                                            "regularisation applies to the importance weights), got {}",
+                                            defaults.*member, t.*member));
+      }
+    });
   }
-  r.read_bool("flip", e.flip);
-  if (e.flip && e.ten_crop) {
-    r.loc().fail(r.at("flip"),
-                 "expected false while ten_crop is true (the ten crops include the mirror images), got true");
-  }
-  r.read_int("batch_size", e.batch_size, Bounds::at_least(1));
-  r.finish();
+  v.derived(
+      F("class_weights",
+        "loss weight of each class: none, balanced (inverse frequency) or an array of one "
+        "weight >= 0 per class (also \"custom\" with class_weight_values)")
+          .values("\"none\", \"balanced\" or an array of numbers >= 0"),
+      [&t] {
+        return t.class_weights == ClassWeights::kCustom ? json(t.class_weight_values)
+                                                        : json(t.class_weights.name());
+      },
+      [&t](ObjectReader& r) { read_class_weights(r, t); });
+  v(F("grad_clip", "largest global gradient norm; 0 = off").in(Bounds::at_least(0)), t.grad_clip);
+  v(F("grad_clip_value", "clamp every gradient element to [-v, v]; 0 = off").in(Bounds::at_least(0)),
+    t.grad_clip_value);
+  v(F("select_metric", "what chooses the checkpoint, on the selection split"), t.select_metric);
+  v(F("select_tiebreak",
+      "epochs tying on accuracy or macro F1: first keeps the earliest, loss the lower loss"),
+    t.select_tiebreak);
+  v(F("precision",
+      "fp32, or mixed precision bf16 (AVX512-BF16 / AMX CPUs, recent GPUs) or fp16 (CUDA); also what "
+      "fer eval and infer use"),
+    t.precision);
+  v(F("early_stopping", "stop after this many epochs without improvement; 0 = off")
+        .in(Bounds::at_least(0))
+        .extendable(),
+    t.early_stopping);
+  v(F("budget_minutes", "time budget of the epoch loop, in minutes; the schedule is fitted to it; 0 = off")
+        .in(Bounds::closed(0, 525600)),  // up to a year
+    t.budget_minutes);
+}
+
+template <class V>
+void eval_fields(V& v, EvalConfig& e, int crop) {
+  v(F("ten_crop", "ten-crop test-time augmentation (needs augment.crop)"), e.ten_crop);
+  v.check([&e, crop](ObjectReader& r) {
+    if (e.ten_crop && crop <= 0) {
+      r.loc().fail(r.at("ten_crop"),
+                   "expected false while augment.crop is 0 (ten-crop needs a crop size), got true");
+    }
+  });
+  v(F("flip", "flip test-time augmentation: the image and its mirror image (not with ten_crop)"), e.flip);
+  v.check([&e](ObjectReader& r) {
+    if (e.flip && e.ten_crop) {
+      r.loc().fail(
+          r.at("flip"),
+          "expected false while ten_crop is true (the ten crops include the mirror images), got true");
+    }
+  });
+  v(F("batch_size", "samples per evaluation batch").in(Bounds::at_least(1)), e.batch_size);
+}
+
+template <class V>
+void config_fields(V& v, Config& c) {
+  v(F("name", "run name (the default run directory is runs/NAME)")
+        .values("letters, digits, '.', '_' and '-'"),
+    c.name);
+  v.check([&c](ObjectReader& r) {
+    if (!valid_run_name(c.name)) {
+      r.loc().fail(r.at("name"),
+                   "expected a run name of letters, digits, '.', '_' and '-', got " + show(json(c.name)));
+    }
+  });
+  v(F("seed", "drives the split, shuffle, augmentation and initialisation"), c.seed);
+  v(F("device", "where the model runs (auto: CUDA when LibTorch has it and a GPU is present)")
+        .values("\"auto\", \"cpu\", \"cuda\" or \"cuda:N\"")
+        .runtime(),
+    c.device);
+  v.check([&c](ObjectReader& r) {
+    if (!valid_device(c.device)) {
+      r.loc().fail(r.at("device"),
+                   "expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\", got " + show(json(c.device)));
+    }
+  });
+  v(F("threads", "intra-op threads; 0 = all cores").in(Bounds::at_least(0)).runtime(), c.threads);
+  v(F("deterministic", "request deterministic algorithms"), c.deterministic);
+  v.section("data", [&c](auto& s) { data_fields(s, c.data); });
+  v.section("preprocess", [&c](auto& s) { preprocess_fields(s, c.preprocess, c.data); });
+  v.section("face", [&c](auto& s) { face_fields(s, c.face); });
+  v.section("augment", [&c](auto& s) { augment_fields(s, c.augment, c.preprocess.size); });
+  v.section("model", [&c](auto& s) { model_fields(s, c.model, c.data); });
+  v.section("train", [&c](auto& s) { train_fields(s, c.train, c.model); });
+  v.section("eval", [&c](auto& s) { eval_fields(s, c.eval, c.augment.crop); });
 }
 
 Config validate(const Locator& loc, const json& doc) {
   Config c;
-  ObjectReader r(loc, doc, "");
-  if (const json* v = r.get("name")) {
-    c.name = as_string(loc, r.at("name"), *v, /*non_empty=*/false);
-    if (!valid_run_name(c.name)) {
-      loc.fail(r.at("name"), "expected a run name of letters, digits, '.', '_' and '-', got " + show(*v));
-    }
-  }
-  r.read_uint64("seed", c.seed);
-  if (const json* v = r.get("device")) {
-    c.device = as_string(loc, r.at("device"), *v, /*non_empty=*/false);
-    if (!valid_device(c.device)) loc.fail(r.at("device"), "expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\", got " + show(*v));
-  }
-  r.read_int("threads", c.threads, Bounds::at_least(0));
-  r.read_bool("deterministic", c.deterministic);
-  read_data(r.object("data"), c.data);
-  read_preprocess(r.object("preprocess"), c.preprocess, c.data);
-  read_face(r.object("face"), c.face);
-  read_augment(r.object("augment"), c.augment, c.preprocess.size);
-  read_model(r.object("model"), c.model, c.data);
-  read_train(r.object("train"), c.train, c.model);
-  read_eval(r.object("eval"), c.eval, c.augment.crop);
+  Reader r(ObjectReader(loc, doc, ""));
+  config_fields(r, c);
   r.finish();
   return c;
 }
-
-// ---- writing ---------------------------------------------------------------------------
 
 }  // namespace
 
@@ -1059,165 +1432,22 @@ std::string attention_name(const ModelConfig& m) {
 
 namespace {
 
+/// Every field, in declaration order (ordered_json keeps it; the schema for --set uses that).
 template <class Json>
-Json build_face_json(const FaceConfig& f) {
-  Json face = Json::object();
-  face["detector"] = f.detector;
-  face["mmod_model"] = f.mmod_model;
-  face["haar_cascade"] = f.haar_cascade;
-  face["landmark_model"] = f.landmark_model;
-  face["upsample"] = f.upsample;
-  face["min_confidence"] = f.min_confidence;
-  face["min_face"] = f.min_face;
-  face["detect_max_side"] = f.detect_max_side;
-  face["align"] = f.align;
-  face["size"] = f.size;
-  face["eye_x"] = f.eye_x;
-  face["eye_y"] = f.eye_y;
-  face["box_padding"] = f.box_padding;
-  return face;
+Json build_json(const Config& cfg) {
+  Config c = cfg;  // the declarations take their sections by reference; writing changes nothing
+  Json j = Json::object();
+  Writer<Json> w(j);
+  config_fields(w, c);
+  return j;
 }
 
-/// Every field, in struct order (ordered_json keeps it; the schema for --set uses that).
 template <class Json>
-Json build_json(const Config& c) {
+Json build_face_json(const FaceConfig& face) {
+  FaceConfig f = face;
   Json j = Json::object();
-  j["name"] = c.name;
-  j["seed"] = c.seed;
-  j["device"] = c.device;
-  j["threads"] = c.threads;
-  j["deterministic"] = c.deterministic;
-
-  const DataConfig& d = c.data;
-  Json data = Json::object();
-  data["format"] = d.format;
-  data["path"] = d.path;
-  data["classes"] = d.classes;
-  Json label_map = Json::object();
-  for (const auto& [from, to] : d.label_map) label_map[from] = to;
-  data["label_map"] = label_map;
-  const SplitConfig& s = d.split;
-  Json split = Json::object();
-  split["scheme"] = s.scheme;
-  split["ratios"] = s.ratios;
-  split["stratified"] = s.stratified;
-  split["train"] = s.train;
-  split["val"] = s.val;
-  split["test"] = s.test;
-  split["folds"] = s.folds;
-  split["fold"] = s.fold;
-  split["ck_fold_sizes"] = s.ck_fold_sizes;
-  split["order"] = s.order;
-  split["val_fraction"] = s.val_fraction;
-  split["select_on_test"] = s.select_on_test;
-  data["split"] = split;
-  Json paired = Json::object();
-  paired["modalities"] = d.paired.modalities;
-  paired["channels"] = d.paired.channels;
-  paired["layout"] = d.paired.layout;
-  paired["stem_patterns"] = d.paired.stem_patterns;
-  paired["unpaired"] = d.paired.unpaired;
-  paired["use"] = d.paired.use;
-  data["paired"] = paired;
-  data["subject_pattern"] = d.subject_pattern;
-  data["workers"] = d.workers;
-  data["prefetch"] = d.prefetch;
-  j["data"] = data;
-
-  const PreprocessConfig& p = c.preprocess;
-  Json pre = Json::object();
-  pre["size"] = p.size;
-  pre["channels"] = p.channels;
-  pre["normalize"] = p.normalize;
-  pre["mean"] = p.mean;
-  pre["std"] = p.std;
-  j["preprocess"] = pre;
-  j["face"] = build_face_json<Json>(c.face);
-
-  const AugmentConfig& a = c.augment;
-  Json aug = Json::object();
-  aug["crop"] = a.crop;
-  aug["hflip"] = a.hflip;
-  aug["vflip"] = a.vflip;
-  aug["rotation"] = a.rotation;
-  aug["zoom"] = a.zoom;
-  aug["shear"] = a.shear;
-  aug["translate"] = a.translate;
-  aug["perspective"] = a.perspective;
-  aug["brightness"] = a.brightness;
-  aug["contrast"] = a.contrast;
-  aug["gaussian_noise"] = a.gaussian_noise;
-  aug["salt_pepper"] = a.salt_pepper;
-  j["augment"] = aug;
-
-  const ModelConfig& m = c.model;
-  Json model = Json::object();
-  model["name"] = m.name;
-  model["stem"] = m.stem;
-  model["init"] = m.init;
-  model["pool"] = m.pool;
-  model["attention"] = attention_name(m);
-  model["se_reduction"] = m.se_reduction;
-  model["dropout"] = m.dropout;
-  model["width"] = m.width;
-  model["head"] = m.head;
-  model["importance_weighting"] = m.importance_weighting;
-  model["pretrained"] = m.pretrained;
-  model["fusion_features"] = m.fusion_features;
-  model["late_combine"] = m.late_combine;
-  model["vit_patch"] = m.vit_patch;
-  model["vit_dim"] = m.vit_dim;
-  model["vit_depth"] = m.vit_depth;
-  model["vit_heads"] = m.vit_heads;
-  model["vit_mlp_dim"] = m.vit_mlp_dim;
-  model["init_streams"] = m.init_streams;
-  Json fallback = Json::object();
-  for (const auto& [modality, run] : m.fallback) fallback[modality] = run;
-  model["fallback"] = fallback;
-  j["model"] = model;
-
-  const TrainConfig& t = c.train;
-  Json train = Json::object();
-  train["epochs"] = t.epochs;
-  train["batch_size"] = t.batch_size;
-  train["optimizer"] = t.optimizer;
-  train["lr"] = t.lr;
-  train["momentum"] = t.momentum;
-  train["nesterov"] = t.nesterov;
-  train["weight_decay"] = t.weight_decay;
-  train["beta1"] = t.beta1;
-  train["beta2"] = t.beta2;
-  train["scheduler"] = t.scheduler;
-  train["warmup_epochs"] = t.warmup_epochs;
-  train["step_size"] = t.step_size;
-  train["decay_start"] = t.decay_start;
-  train["gamma"] = t.gamma;
-  train["plateau_patience"] = t.plateau_patience;
-  train["plateau_factor"] = t.plateau_factor;
-  train["min_lr"] = t.min_lr;
-  train["label_smoothing"] = t.label_smoothing;
-  train["rank_margin"] = t.rank_margin;
-  train["rank_high_fraction"] = t.rank_high_fraction;
-  train["rank_weight"] = t.rank_weight;
-  if (t.class_weights == "custom") {
-    train["class_weights"] = t.class_weight_values;
-  } else {
-    train["class_weights"] = t.class_weights;
-  }
-  train["grad_clip"] = t.grad_clip;
-  train["grad_clip_value"] = t.grad_clip_value;
-  train["select_metric"] = t.select_metric;
-  train["select_tiebreak"] = t.select_tiebreak;
-  train["precision"] = t.precision;
-  train["early_stopping"] = t.early_stopping;
-  train["budget_minutes"] = t.budget_minutes;
-  j["train"] = train;
-
-  Json eval = Json::object();
-  eval["ten_crop"] = c.eval.ten_crop;
-  eval["flip"] = c.eval.flip;
-  eval["batch_size"] = c.eval.batch_size;
-  j["eval"] = eval;
+  Writer<Json> w(j);
+  face_fields(w, f);
   return j;
 }
 
@@ -1389,6 +1619,57 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 nlohmann::json to_json(const Config& cfg) { return build_json<nlohmann::json>(cfg); }
 
+const std::vector<FieldDoc>& field_docs() {
+  static const std::vector<FieldDoc> rows = [] {
+    std::vector<FieldDoc> out;
+    Config c;
+    DocWriter w(out, "");
+    config_fields(w, c);
+    return out;
+  }();
+  return rows;
+}
+
+std::string field_reference_markdown() {
+  const auto cell = [](std::string s) {
+    for (size_t k = 0; (k = s.find('|', k)) != std::string::npos; k += 2) s.replace(k, 1, "\\|");
+    return s;
+  };
+  std::string out = "| key | values | default | what |\n|---|---|---|---|\n";
+  for (const FieldDoc& f : field_docs()) {
+    std::string what = f.doc;
+    if (f.runtime) what += " *(runtime: may change on resume and between folds)*";
+    if (f.extendable) what += " *(may change on resume)*";
+    out +=
+        fmt::format("| `{}` | {} | `{}` | {} |\n", f.key, cell(f.values), cell(f.default_value), cell(what));
+  }
+  return out;
+}
+
+namespace {
+std::string pointer_of(const std::string& dotted) {
+  std::string ptr = "/" + dotted;
+  std::replace(ptr.begin(), ptr.end(), '.', '/');
+  return ptr;
+}
+}  // namespace
+
+std::vector<std::string> runtime_fields() {
+  std::vector<std::string> out;
+  for (const FieldDoc& f : field_docs()) {
+    if (f.runtime) out.push_back(pointer_of(f.key));
+  }
+  return out;
+}
+
+std::vector<std::string> resume_free_fields() {
+  std::vector<std::string> out;
+  for (const FieldDoc& f : field_docs()) {
+    if (f.runtime || f.extendable) out.push_back(pointer_of(f.key));
+  }
+  return out;
+}
+
 std::string subject_regex(const std::string& subject_pattern) {
   for (const auto& [name, regex] : kSubjectPresets) {
     if (name == subject_pattern) return regex;
@@ -1426,7 +1707,9 @@ bool is_paired_format(const std::string& f) {
 FaceConfig parse_face_config(const nlohmann::json& j, const std::string& origin) {
   Locator loc(origin, {});  // the JSON may come from anywhere: name the origin and the key, not a line
   FaceConfig f;
-  read_face(ObjectReader(loc, j, ""), f);
+  Reader r(ObjectReader(loc, j, ""));
+  face_fields(r, f);
+  r.finish();
   return f;
 }
 

@@ -269,10 +269,11 @@ Dataset load_paired_folder(const config::DataConfig& cfg) {
             "{}: {} pairs have their images in different classes (same key, different class folders): {}", root,
             mismatched.size(), capped(mismatched));
   if (!unpaired.empty()) {
-    FER_CHECK(p.unpaired == "drop", DataError,
-              "{}: {} files have no partner in the other modality (data.paired.unpaired \"error\"; set \"drop\" to "
-              "skip them): {}",
-              root, unpaired.size(), capped(unpaired));
+    FER_CHECK(
+        p.unpaired == config::Unpaired::kDrop, DataError,
+        "{}: {} files have no partner in the other modality (data.paired.unpaired \"error\"; set \"drop\" to "
+        "skip them): {}",
+        root, unpaired.size(), capped(unpaired));
     spdlog::warn("{}: dropped {} files without a partner in the other modality: {}", root, unpaired.size(),
                  capped(unpaired));
   }

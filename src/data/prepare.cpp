@@ -50,7 +50,7 @@ Split split_from_json(const nlohmann::json& j, const Dataset& ds, const std::str
 
 void resolve_normalization(config::PreprocessConfig& pre, const config::AugmentConfig& aug, const Dataset& ds,
                            const std::vector<size_t>& indices, size_t max_samples) {
-  if (pre.normalize != "dataset" || !pre.mean.empty()) return;
+  if (pre.normalize != config::Normalize::kDataset || !pre.mean.empty()) return;
   FER_CHECK(!indices.empty(), DataError, "cannot compute dataset mean/std: the training split is empty");
   config::PreprocessConfig raw = pre;
   raw.normalize = "none";

@@ -20,8 +20,6 @@
 namespace fer::data {
 namespace {
 
-constexpr const char* kSchemes = "ratio, predefined, ck_plus_folds, stratified_kfold";
-
 // Fisher-Yates; std::shuffle's sequence differs between standard libraries.
 void shuffle(std::vector<size_t>& v, std::mt19937_64& rng) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[bounded(rng, i)]);
@@ -185,7 +183,8 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
             "split.ratios must have 3 entries (train, val, test), got {}", fmt_list(cfg.ratios));
   // Frame sequences (the CK+ h5's triplets) give way to an explicit file order, whose contiguous
   // per-class blocks keep them whole except at the cuts; subjects never do.
-  const bool file_order_over_sequences = cfg.order == "file" && ds.group_unit == "sequence";
+  const bool file_order_over_sequences =
+      cfg.order == config::SplitOrder::kFile && ds.group_unit == "sequence";
   if (file_order_over_sequences && has_subjects(ds)) {
     spdlog::warn(
         "split.order \"file\": per-class blocks in file order rather than whole {}; a cut can fall "
@@ -193,7 +192,7 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
         units(ds), ds.group_unit);
   }
   if (has_subjects(ds) && !file_order_over_sequences) {
-    FER_CHECK(cfg.order == "random", ConfigError,
+    FER_CHECK(cfg.order == config::SplitOrder::kRandom, ConfigError,
               "split.order \"file\" cuts each class in file order, but the samples of {} have {} ({}): whole "
               "{} go to one split each; use one or the other",
               ds.source, units(ds), unit_origin(ds), units(ds));
@@ -222,7 +221,7 @@ void split_ratio(Split& s, const Dataset& ds, const std::vector<int>& labels, co
   std::vector<size_t> all(labels.size());
   std::iota(all.begin(), all.end(), size_t{0});
   std::vector<size_t> rank;
-  if (cfg.order == "file") {
+  if (cfg.order == config::SplitOrder::kFile) {
     rank = natural_order_rank(ds);
     spdlog::info("split in file order: per {}, the first {:g}% train, the next {:g}% val, the last {:g}% test",
                  cfg.stratified ? "class" : "dataset", 100 * cfg.ratios[0], 100 * cfg.ratios[1], 100 * cfg.ratios[2]);
@@ -421,16 +420,19 @@ Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t see
 
   Split s;
   s.scheme = cfg.scheme;
-  if (cfg.scheme == "ratio")
-    split_ratio(s, ds, labels, cfg, seed);
-  else if (cfg.scheme == "predefined")
-    split_predefined(s, ds, labels, cfg, seed);
-  else if (cfg.scheme == "ck_plus_folds")
-    split_ck_plus(s, ds, labels, cfg, seed);
-  else if (cfg.scheme == "stratified_kfold")
-    split_kfold(s, ds, labels, cfg, seed);
-  else {
-    throw ConfigError(fmt::format("split.scheme: unknown scheme \"{}\"; known: {}", cfg.scheme, kSchemes));
+  switch (cfg.scheme.value()) {
+    case config::SplitScheme::kRatio:
+      split_ratio(s, ds, labels, cfg, seed);
+      break;
+    case config::SplitScheme::kPredefined:
+      split_predefined(s, ds, labels, cfg, seed);
+      break;
+    case config::SplitScheme::kCkPlusFolds:
+      split_ck_plus(s, ds, labels, cfg, seed);
+      break;
+    case config::SplitScheme::kStratifiedKfold:
+      split_kfold(s, ds, labels, cfg, seed);
+      break;
   }
   s.selection = cfg.select_on_test ? "test" : "val";
   if (cfg.select_on_test) {
@@ -438,7 +440,7 @@ Split make_split(const Dataset& ds, const config::SplitConfig& cfg, uint64_t see
   }
 
   std::sort(s.train.begin(), s.train.end());
-  const bool keep_seed_order = cfg.scheme == "ck_plus_folds";
+  const bool keep_seed_order = cfg.scheme == config::SplitScheme::kCkPlusFolds;
   if (!keep_seed_order) {
     std::sort(s.val.begin(), s.val.end());
     std::sort(s.test.begin(), s.test.end());
@@ -455,7 +457,7 @@ bool has_subjects(const Dataset& ds) {
 
 std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const config::SplitConfig& cfg, uint64_t seed) {
   check_labels(ds);
-  if (cfg.scheme == "ck_plus_folds") {
+  if (cfg.scheme == config::SplitScheme::kCkPlusFolds) {
     check_ck_plus_config(ds, cfg);
     if (has_subjects(ds) && ds.group_unit == "subject") {
       spdlog::warn("ck_plus_folds is the seed's class-ordered protocol and ignores subjects (frames of one person "
@@ -466,7 +468,7 @@ std::vector<std::vector<size_t>> kfold_test_folds(const Dataset& ds, const confi
     for (int f = 1; f <= cfg.folds; ++f) folds.push_back(ck_plus_seed_test_indices(labels, f, cfg.ck_fold_sizes));
     return folds;
   }
-  FER_CHECK(cfg.scheme == "stratified_kfold", ConfigError,
+  FER_CHECK(cfg.scheme == config::SplitScheme::kStratifiedKfold, ConfigError,
             "split.scheme \"{}\" has no folds; k-fold needs stratified_kfold or ck_plus_folds", cfg.scheme);
   FER_CHECK(cfg.folds >= 2, ConfigError, "split.folds must be >= 2, got {}", cfg.folds);
   if (has_subjects(ds)) return subject_kfold(ds, cfg, seed);

@@ -100,7 +100,7 @@ std::string model_label(const config::Config& cfg) {
   if (cfg.data.paired.use != "all") notes.push_back(cfg.data.paired.use);
   if (cfg.model.name == "fusion_feature") notes.push_back(cfg.model.fusion_features);
   if (cfg.model.name == "fusion_late") notes.push_back(cfg.model.late_combine);
-  if (cfg.model.head != "linear") notes.push_back(cfg.model.head + " head");
+  if (cfg.model.head != config::Head::kLinear) notes.push_back(cfg.model.head + " head");
   if (cfg.model.feature_gate) notes.push_back("gate");
   if (cfg.model.se) notes.push_back("SE");
   if (cfg.model.cbam) notes.push_back("CBAM");

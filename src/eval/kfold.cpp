@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "fer/config/config.hpp"
 #include "fer/core/error.hpp"
 #include "fer/core/io.hpp"
 #include "fer/eval/html_report.hpp"
@@ -361,8 +362,13 @@ KfoldSummary write_kfold_report(const std::string& dir, std::vector<std::string>
 
 std::vector<std::string> kfold_config_differences(const nlohmann::json& expected,
                                                   const nlohmann::json& actual) {
-  static const std::set<std::string> kIgnored = {"/data/split/fold", "/name",         "/threads",
-                                                 "/device",          "/data/workers", "/data/prefetch"};
+  // The fold and the run name differ by design; the runtime fields (threads, device, data
+  // workers and prefetch) change how a fold runs, not what it computes.
+  static const std::set<std::string> kIgnored = [] {
+    std::set<std::string> ignored = {"/data/split/fold", "/name"};
+    for (const std::string& ptr : config::runtime_fields()) ignored.insert(ptr);
+    return ignored;
+  }();
   const bool per_fold_stats = expected.contains("preprocess") &&
                               expected["preprocess"].value("normalize", "") == "dataset" &&
                               expected["preprocess"].value("mean", nlohmann::json::array()).empty();

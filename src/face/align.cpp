@@ -76,7 +76,7 @@ Aligned align_face(const cv::Mat& image, const Detection& det, const Landmarks& 
                    int size) {
   FER_CHECK(size >= 8, DataError, "aligned face size must be at least 8, got {}", size);
   Aligned a;
-  a.by_eyes = cfg.align == "eyes" && lm.size() == 68;
+  a.by_eyes = cfg.align == config::FaceAlign::kEyes && lm.size() == 68;
   a.transform = a.by_eyes ? eye_transform(lm, size, cfg.eye_x, cfg.eye_y) : box_transform(det.box, size, cfg.box_padding);
   cv::warpAffine(image, a.crop, cv::Mat(a.transform), cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
   return a;

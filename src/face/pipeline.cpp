@@ -22,7 +22,8 @@ FacePipeline::FacePipeline(const config::FaceConfig& cfg, int size) : impl_(std:
   // Eye alignment needs landmarks (a missing model is an error naming the package). Box crops
   // do not; they still get landmarks (reported by infer) when the model file is there.
   // With detector "none" the whole image is the face: no landmarks at all.
-  if (cfg.detector != "none" && (cfg.align == "eyes" || std::filesystem::is_regular_file(cfg.landmark_model))) {
+  if (cfg.detector != "none" &&
+      (cfg.align == config::FaceAlign::kEyes || std::filesystem::is_regular_file(cfg.landmark_model))) {
     try {
       impl_->landmarks = std::make_unique<LandmarkModel>(cfg.landmark_model);
     } catch (const IoError& e) {

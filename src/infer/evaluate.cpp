@@ -256,7 +256,7 @@ EvalResult evaluate_run(const EvalRequest& req) {
                   data::modality_channels(cfg.data)});
   train::load_checkpoint(ckpt, *model, nullptr, false);
   const torch::Device device(train::resolve_device(req.device));
-  r.precision = req.precision.empty() ? cfg.train.precision : req.precision;
+  r.precision = req.precision.empty() ? cfg.train.precision.name() : req.precision;
   const std::string slow = train::check_precision(r.precision, device.str(), "--precision");
   if (!slow.empty()) spdlog::warn("{}", slow);
   model->to(device);

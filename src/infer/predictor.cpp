@@ -39,7 +39,7 @@ Predictor::Predictor(const std::string& checkpoint_path, const std::string& devi
     throw DataError(fmt::format("{}: incomplete checkpoint record: {}", checkpoint_path, e.what()));
   }
   d.device = torch::Device(train::resolve_device(device));
-  d.precision = precision.empty() ? d.cfg.train.precision : precision;
+  d.precision = precision.empty() ? d.cfg.train.precision.name() : precision;
   const std::string slow = train::check_precision(d.precision, d.device.str(), "--precision");
   if (!slow.empty()) spdlog::warn("{}", slow);
   const std::vector<int> modalities = data::modality_channels(d.cfg.data);

@@ -73,7 +73,7 @@ TORCH_MODULE(BasicBlock);
 ///   visible:  Dropout(0.4) Linear(in,256) Dropout(0.4) Linear(256,C)
 ///   infrared: Dropout(0.7) Linear(in,256) ReLU BatchNorm1d(256) Dropout(0.8) Linear(256,C)
 ///   fused:    Dropout(0.2) Linear(in,256) ReLU BatchNorm1d(256) Dropout(0.2) Linear(256,C)
-torch::nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int64_t num_classes);
+torch::nn::Sequential make_paper_head(config::Head kind, int64_t in_features, int64_t num_classes);
 
 /// ResNet-18 with torchvision's module names (conv1, bn1, layer1..4, fc), optional feature
 /// gate ("gate") on the pooled features and a head chosen by cfg.head:

@@ -113,7 +113,7 @@ void register_compact(ModelRegistry& r) {
               "set)",
               kMinUnpadded, in.size);
           return std::make_shared<CompactCnn>(in.channels, in.size, in.num_classes, cfg.dropout,
-                                              cfg.init == "model");
+                                              cfg.init == config::Init::kModel);
         }});
 }
 

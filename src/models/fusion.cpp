@@ -28,15 +28,17 @@ namespace {
 class FusionFeature : public Classifier {
  public:
   FusionFeature(const config::ModelConfig& cfg, const InputSpec& in)
-      : c0_(in.modality_channels.at(0)), c1_(in.modality_channels.at(1)), interleave_(cfg.fusion_features == "interleave") {
+      : c0_(in.modality_channels.at(0)),
+        c1_(in.modality_channels.at(1)),
+        interleave_(cfg.fusion_features == config::FusionFeatures::kInterleave) {
     stream0 = register_module("stream0", std::make_shared<ResNet18>(cfg, c0_, in.size, 0));
     stream1 = register_module("stream1", std::make_shared<ResNet18>(cfg, c1_, in.size, 0));
     const int64_t fused = stream0->feature_dim() + stream1->feature_dim();
-    if (cfg.head == "linear") {
+    if (cfg.head == config::Head::kLinear) {
       dropout = register_module("dropout", nn::Dropout(cfg.dropout));
       fc = register_module("fc", nn::Linear(fused, in.num_classes));
     } else {
-      head = register_module("head", make_paper_head("fused", fused, in.num_classes));
+      head = register_module("head", make_paper_head(config::Head::kFused, fused, in.num_classes));
     }
   }
 
@@ -71,9 +73,11 @@ class FusionFeature : public Classifier {
 class FusionLate : public Classifier {
  public:
   FusionLate(const config::ModelConfig& cfg, const InputSpec& in)
-      : c0_(in.modality_channels.at(0)), c1_(in.modality_channels.at(1)), learned_(cfg.late_combine == "learned") {
+      : c0_(in.modality_channels.at(0)),
+        c1_(in.modality_channels.at(1)),
+        learned_(cfg.late_combine == config::LateCombine::kLearned) {
     config::ModelConfig cfg0 = cfg, cfg1 = cfg;
-    if (cfg.head != "linear") {
+    if (cfg.head != config::Head::kLinear) {
       cfg0.head = "visible";
       cfg1.head = "infrared";
     }
@@ -105,16 +109,11 @@ void register_fusion(ModelRegistry& r) {
   r.add("fusion_feature",
         "two ResNet-18 streams (visible, infrared); pooled features concatenated or interleaved, fused head",
         {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
-           FER_CHECK(cfg.fusion_features == "concat" || cfg.fusion_features == "interleave", ConfigError,
-                     "/model/fusion_features: unknown value \"{}\"; known: concat, interleave",
-                     cfg.fusion_features);
            return std::make_shared<FusionFeature>(cfg, in);
          },
          /*paired=*/true});
   r.add("fusion_late", "two ResNet-18 classifiers (visible, infrared); logits averaged or learned-weighted",
         {[](const config::ModelConfig& cfg, const InputSpec& in) -> std::shared_ptr<Classifier> {
-           FER_CHECK(cfg.late_combine == "mean" || cfg.late_combine == "learned", ConfigError,
-                     "/model/late_combine: unknown value \"{}\"; known: mean, learned", cfg.late_combine);
            return std::make_shared<FusionLate>(cfg, in);
          },
          /*paired=*/true});

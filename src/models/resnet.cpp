@@ -55,25 +55,27 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(out + identity);
 }
 
-nn::Sequential make_paper_head(const std::string& kind, int64_t in_features, int64_t num_classes) {
+nn::Sequential make_paper_head(config::Head kind, int64_t in_features, int64_t num_classes) {
   constexpr int64_t hidden = 256;
   nn::Sequential s;
-  if (kind == "visible") {
-    s->push_back(nn::Dropout(0.4));
-    s->push_back(nn::Linear(in_features, hidden));
-    s->push_back(nn::Dropout(0.4));
-    s->push_back(nn::Linear(hidden, num_classes));
-    return s;
-  }
   double p_in = 0, p_hidden = 0;
-  if (kind == "infrared") {
-    p_in = 0.7;
-    p_hidden = 0.8;
-  } else if (kind == "fused") {
-    p_in = 0.2;
-    p_hidden = 0.2;
-  } else {
-    throw ConfigError(fmt::format("/model/head: unknown head \"{}\"; known: linear, visible, infrared, fused", kind));
+  switch (kind) {
+    case config::Head::kVisible:
+      s->push_back(nn::Dropout(0.4));
+      s->push_back(nn::Linear(in_features, hidden));
+      s->push_back(nn::Dropout(0.4));
+      s->push_back(nn::Linear(hidden, num_classes));
+      return s;
+    case config::Head::kInfrared:
+      p_in = 0.7;
+      p_hidden = 0.8;
+      break;
+    case config::Head::kFused:
+      p_in = 0.2;
+      p_hidden = 0.2;
+      break;
+    case config::Head::kLinear:
+      throw std::logic_error("make_paper_head: the linear head is one nn::Linear, not a paper head");
   }
   s->push_back(nn::Dropout(p_in));
   s->push_back(nn::Linear(in_features, hidden));
@@ -124,16 +126,16 @@ ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int n
   if (cfg.feature_gate) gate = register_module("gate", FeatureGate(feature_dim_));
   // The default (linear head, no gate) registers and initialises exactly as before the gate and
   // paper heads existed, so fixed-seed results and old checkpoints are unchanged.
-  linear_head_ = cfg.head == "linear";
+  linear_head_ = cfg.head == config::Head::kLinear;
   if (num_classes > 0) {
     if (linear_head_) {
       dropout = register_module("dropout", nn::Dropout(cfg.dropout));
       fc = register_module("fc", nn::Linear(feature_dim_, num_classes));
     } else {
-      head = register_module("head", make_paper_head(cfg.head, feature_dim_, num_classes));
+      head = register_module("head", make_paper_head(cfg.head.value(), feature_dim_, num_classes));
     }
   }
-  avg4_pool_ = cfg.pool == "avg4";
+  avg4_pool_ = cfg.pool == config::Pool::kAvg4;
   if (avg4_pool_) {
     // The 3x3 / 7x7 stems and three stride-2 stages give a final map of ceil(size / 8) or
     // ceil(size / 32) pixels; the 4x4 window must fit once and only once.
@@ -148,7 +150,7 @@ ResNet18::ResNet18(const config::ModelConfig& cfg, int channels, int size, int n
   }
   // "model": torchvision's initialisation, Kaiming normal (fan_out) for convs, BN weight 1 bias 0.
   // "pytorch": keep each layer's own default (the seed code's ResNet does no initialisation).
-  if (cfg.init == "model") init_torchvision_resnet(*this);
+  if (cfg.init == config::Init::kModel) init_torchvision_resnet(*this);
 }
 
 torch::Tensor ResNet18::features(torch::Tensor x) {
@@ -226,8 +228,6 @@ namespace {
 
 std::shared_ptr<Classifier> build_model(const config::ModelConfig& cfg, const InputSpec& in) {
   FER_CHECK(in.num_classes >= 2, DataError, "a classifier needs at least 2 classes, got {}", in.num_classes);
-  FER_CHECK(cfg.head == "linear" || cfg.head == "visible" || cfg.head == "infrared" || cfg.head == "fused",
-            ConfigError, "/model/head: unknown head \"{}\"; known: linear, visible, infrared, fused", cfg.head);
   FER_CHECK(cfg.width >= 1, ConfigError, "/model/width: must be at least 1, got {}", cfg.width);
 
   const auto& mc = in.modality_channels;

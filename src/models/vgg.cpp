@@ -102,7 +102,8 @@ void register_vgg(ModelRegistry& r) {
               kMinSize, in.size);
           // model.dropout is used as given (the seed's 0.5 is set in the vgg19 configs), so the
           // frozen config always states the dropout that ran.
-          return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout, cfg.init == "model");
+          return std::make_shared<Vgg19>(in.channels, in.num_classes, cfg.dropout,
+                                         cfg.init == config::Init::kModel);
         }});
 }
 

@@ -87,7 +87,8 @@ ImportReport import_weights(const ImportOptions& opts) {
               conv1.size(2), conv1.size(3));
     mc.stem = conv1.size(2) == 7 ? "7x7" : "3x3";
     mc.width = static_cast<int>(conv1.size(0));
-    in = {static_cast<int>(conv1.size(1)), mc.stem == "7x7" ? 224 : 48, static_cast<int>(fc.size(0))};
+    in = {static_cast<int>(conv1.size(1)), mc.stem == config::Stem::k7x7 ? 224 : 48,
+          static_cast<int>(fc.size(0))};
   } else if (opts.arch == "vgg19_bn") {
     const auto& conv0 = need(w, "features.0.weight", 4, path, "vgg19_bn");
     mc.name = "vgg19";
@@ -178,7 +179,7 @@ ImportReport import_weights(const ImportOptions& opts) {
               {"git_commit", git_commit()}};
   // torchvision's weights are trained on ImageNet-normalised input; the seed's VGG and a 3x3-stem
   // ResNet come from FER code whose normalisation the file does not record.
-  const bool torchvision_layout = !(mc.name == "vgg19" && fresh_ok.empty()) && mc.stem != "3x3";
+  const bool torchvision_layout = !(mc.name == "vgg19" && fresh_ok.empty()) && mc.stem != config::Stem::k3x3;
   if (torchvision_layout) rep.meta["expects_normalize"] = "imagenet";
   save_checkpoint(opts.output, *model, nullptr, rep.meta);
   return rep;

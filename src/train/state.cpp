@@ -11,8 +11,8 @@ namespace fer::train {
 namespace {
 
 double initial_best(const config::TrainConfig& t) {
-  return t.select_metric == "loss" ? std::numeric_limits<double>::infinity()
-                                   : -std::numeric_limits<double>::infinity();
+  return t.select_metric == config::SelectMetric::kLoss ? std::numeric_limits<double>::infinity()
+                                                        : -std::numeric_limits<double>::infinity();
 }
 
 std::vector<eval::EpochRecord> history_from_json(const nlohmann::json& j) {
@@ -110,7 +110,8 @@ bool TrainState::select(const config::TrainConfig& t, const config::TrainConfig&
   } else {
     ++bad_epochs;
   }
-  lr_lowered = config::observe_schedule(schedule_cfg, ep, value, t.select_metric == "loss", schedule);
+  lr_lowered = config::observe_schedule(schedule_cfg, ep, value,
+                                        t.select_metric == config::SelectMetric::kLoss, schedule);
   return improved;
 }
 

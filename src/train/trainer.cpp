@@ -5,10 +5,12 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <stdexcept>
 
 #include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
@@ -44,44 +46,60 @@ double seconds_since(Clock::time_point t0) {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::TrainConfig& t,
                                                         std::vector<torch::Tensor> params) {
-  if (t.optimizer == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        std::move(params), torch::optim::SGDOptions(t.lr).momentum(t.momentum).weight_decay(t.weight_decay).nesterov(t.nesterov));
+  switch (t.optimizer.value()) {
+    case config::Optimizer::kSgd:
+      return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(t.lr)
+                                                                        .momentum(t.momentum)
+                                                                        .weight_decay(t.weight_decay)
+                                                                        .nesterov(t.nesterov));
+    case config::Optimizer::kAdam:
+      return std::make_unique<torch::optim::Adam>(
+          std::move(params),
+          torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
+    case config::Optimizer::kAdamW:
+      return std::make_unique<torch::optim::AdamW>(
+          std::move(params),
+          torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
   }
-  if (t.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        std::move(params), torch::optim::AdamOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
-  }
-  if (t.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        std::move(params), torch::optim::AdamWOptions(t.lr).betas({t.beta1, t.beta2}).weight_decay(t.weight_decay));
-  }
-  throw ConfigError(fmt::format("/train/optimizer: unknown optimizer \"{}\"; known: sgd, adam, adamw", t.optimizer));
+  throw std::logic_error("make_optimizer: an Optimizer enumerator without a case");
 }
 
 void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& group : opt.param_groups()) group.options().set_lr(lr);
 }
 
-double metric_value(const std::string& metric, const eval::Metrics& m, double loss) {
-  if (metric == "macro_f1") return m.macro_f1;
-  if (metric == "loss") return loss;
+double metric_value(config::SelectMetric metric, const eval::Metrics& m, double loss) {
+  switch (metric) {
+    case config::SelectMetric::kMacroF1:
+      return m.macro_f1;
+    case config::SelectMetric::kLoss:
+      return loss;
+    case config::SelectMetric::kAccuracy:
+      break;
+  }
   return m.accuracy;
 }
 
 /// Differences between two resolved configs that would make a resumed run a different
-/// experiment (epochs, early stopping, workers and prefetch may change).
+/// experiment: any field but config::resume_free_fields() (threads, device, data workers and
+/// prefetch, epochs, early stopping).
 std::vector<std::string> config_differences(const nlohmann::json& a, const nlohmann::json& b) {
+  static const std::vector<std::string> free = config::resume_free_fields();
   std::vector<std::string> diffs;
   for (const auto& op : nlohmann::json::diff(a, b)) {
     const std::string path = op.value("path", "");
-    if (path == "/train/epochs" || path == "/train/early_stopping" || path == "/data/workers" ||
-        path == "/data/prefetch" || path == "/device" || path == "/threads") {
-      continue;
-    }
-    diffs.push_back(path);
+    if (std::find(free.begin(), free.end(), path) == free.end()) diffs.push_back(path);
   }
   return diffs;
+}
+
+/// "train.epochs, data.workers, ...": the fields a resumed run may change, for messages.
+std::string resume_free_keys() {
+  std::vector<std::string> keys;
+  for (const auto& f : config::field_docs()) {
+    if (f.runtime || f.extendable) keys.push_back(f.key);
+  }
+  return fmt::format("{}", fmt::join(keys, ", "));
 }
 
 /// Dynamic loss scaling for fp16 training, as torch.cuda.amp.GradScaler does it: the loss is
@@ -182,9 +200,8 @@ data::Split load_or_make_split(config::Config& cfg, const data::Dataset& ds, con
   cfg.preprocess = saved.preprocess;
   const auto diffs = config_differences(config::to_json(saved), config::to_json(cfg));
   FER_CHECK(diffs.empty(), ConfigError,
-            "{}: the config differs from the run being resumed at {} (only train.epochs, "
-            "train.early_stopping, data.workers/prefetch, device and threads may change)",
-            run.string(), fmt::format("{}", fmt::join(diffs, ", ")));
+            "{}: the config differs from the run being resumed at {} (only {} may change)", run.string(),
+            fmt::format("{}", fmt::join(diffs, ", ")), resume_free_keys());
   return split;
 }
 
@@ -215,10 +232,10 @@ void write_checksums(const data::Dataset& ds, const fs::path& run, bool resume, 
 /// training split's class counts, "custom" as given (one per class, checked).
 torch::Tensor class_weight_tensor(const config::TrainConfig& t, const data::Dataset& ds,
                                   const std::vector<size_t>& train_indices, const torch::Device& device) {
-  if (t.class_weights == "none") return {};
+  if (t.class_weights == config::ClassWeights::kNone) return {};
   const int num_classes = static_cast<int>(ds.class_names.size());
   std::vector<double> w;
-  if (t.class_weights == "balanced") {
+  if (t.class_weights == config::ClassWeights::kBalanced) {
     std::vector<int64_t> counts(num_classes, 0);
     for (size_t i : train_indices) ++counts[ds.samples[i].label];
     for (int c = 0; c < num_classes; ++c) {
@@ -527,7 +544,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   const torch::Tensor class_weights = class_weight_tensor(cfg.train, ds, split.train, device);
 
   // ---- state (restored on resume) ----
-  const std::string& metric = cfg.train.select_metric;
+  const std::string metric = cfg.train.select_metric.name();
   TrainSummary summary;
   summary.metric = metric;
   summary.selection = split.selection;
@@ -564,7 +581,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
                    *model,
                    *optimizer,
                    F::CrossEntropyFuncOptions().label_smoothing(tc.label_smoothing),
-                   LossScaler(tc.precision == "fp16")};
+                   LossScaler(tc.precision == config::Precision::kFp16)};
   if (class_weights.defined()) ctx.ce_options.weight(class_weights);
 
   const double budget_s = tc.budget_minutes * 60.0;
@@ -600,7 +617,8 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
     auto m = eval::compute_metrics(val.truth, val.pred, num_classes);
     bool lr_lowered = false;
     const bool improved =
-        state.select(tc, schedule, epoch, metric_value(metric, m, val.loss), val.loss, lr_lowered);
+        state.select(tc, schedule, epoch, metric_value(cfg.train.select_metric.value(), m, val.loss),
+                     val.loss, lr_lowered);
     if (lr_lowered) {
       spdlog::info("{}: learning rate reduced to {:.3g}", tc.scheduler,
                    config::scheduled_lr(schedule, epoch + 1, state.schedule));

@@ -2,6 +2,8 @@
 // The typed run configuration: the single source of truth for a run. Parsed from a JSON file,
 // overridden by --set, validated (unknown keys, wrong types and out-of-range values are
 // ConfigErrors naming file:line and the JSON path), then frozen and written into the run dir.
+// The structs below give each field's type and default; its key, allowed values, description and
+// resume rule are declared once in src/config/config.cpp (field_docs(), `fer list keys`).
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -11,19 +13,65 @@
 #include <string>
 #include <vector>
 
+#include "fer/config/choice.hpp"
 #include "fer/core/registry.hpp"
 
 namespace fer::config {
 
+// ---- closed sets (fer/config/choice.hpp): each enum's spellings are the config file's words ----
+
+enum class SplitScheme { kRatio, kPredefined, kCkPlusFolds, kStratifiedKfold };
+enum class SplitOrder { kRandom, kFile };
+enum class PairedLayout { kAuto, kModalityFirst, kClassFirst };
+enum class Unpaired { kError, kDrop };
+enum class Normalize { kDataset, kImagenet, kMinmax, kNone, kCustom };
+enum class FaceAlign { kEyes, kBox };
+enum class Stem { kAuto, k3x3, k7x7 };
+enum class Init { kModel, kPytorch };
+enum class Pool { kGlobal, kAvg4 };
+enum class Head { kLinear, kVisible, kInfrared, kFused };
+enum class FusionFeatures { kConcat, kInterleave };
+enum class LateCombine { kMean, kLearned };
+enum class Optimizer { kSgd, kAdam, kAdamW };
+enum class ClassWeights { kNone, kBalanced, kCustom };
+enum class SelectMetric { kAccuracy, kMacroF1, kLoss };
+enum class SelectTiebreak { kFirst, kLoss };
+enum class Precision { kFp32, kBf16, kFp16 };
+
+#define FER_ENUM_NAMES(E, ...)                             \
+  template <>                                              \
+  struct EnumNames<E> {                                    \
+    static constexpr auto names = std::array{__VA_ARGS__}; \
+  }
+FER_ENUM_NAMES(SplitScheme, "ratio", "predefined", "ck_plus_folds", "stratified_kfold");
+FER_ENUM_NAMES(SplitOrder, "random", "file");
+FER_ENUM_NAMES(PairedLayout, "auto", "modality_first", "class_first");
+FER_ENUM_NAMES(Unpaired, "error", "drop");
+FER_ENUM_NAMES(Normalize, "dataset", "imagenet", "minmax", "none", "custom");
+FER_ENUM_NAMES(FaceAlign, "eyes", "box");
+FER_ENUM_NAMES(Stem, "auto", "3x3", "7x7");
+FER_ENUM_NAMES(Init, "model", "pytorch");
+FER_ENUM_NAMES(Pool, "global", "avg4");
+FER_ENUM_NAMES(Head, "linear", "visible", "infrared", "fused");
+FER_ENUM_NAMES(FusionFeatures, "concat", "interleave");
+FER_ENUM_NAMES(LateCombine, "mean", "learned");
+FER_ENUM_NAMES(Optimizer, "sgd", "adam", "adamw");
+FER_ENUM_NAMES(ClassWeights, "none", "balanced", "custom");
+FER_ENUM_NAMES(SelectMetric, "accuracy", "macro_f1", "loss");
+FER_ENUM_NAMES(SelectTiebreak, "first", "loss");
+FER_ENUM_NAMES(Precision, "fp32", "bf16", "fp16");
+#undef FER_ENUM_NAMES
+
 /// How samples are split into train / val / test.
 struct SplitConfig {
-  std::string scheme = "ratio";  ///< ratio | predefined | ck_plus_folds | stratified_kfold
+  Choice<SplitScheme> scheme =
+      SplitScheme::kRatio;                         ///< ratio | predefined | ck_plus_folds | stratified_kfold
   std::vector<double> ratios = {0.7, 0.15, 0.15};  ///< train/val/test fractions for "ratio" (sum 1)
   bool stratified = true;                          ///< keep class proportions in "ratio"
   /// "ratio": random (seeded shuffle) | file (per class, the first ratios[0] of the samples in
   /// natural file-name order train, the next val, the last test: for datasets of video frames
   /// whose neighbours are near-duplicates, so no frame has its twin on the other side)
-  std::string order = "random";
+  Choice<SplitOrder> order = SplitOrder::kRandom;
   std::string train = "Training";                  ///< "predefined": usage name of the train split
   std::string val = "PublicTest";                  ///< "predefined": usage of val ("" = carve from train)
   std::string test = "PrivateTest";                ///< "predefined": usage of test ("" = none in this data)
@@ -42,9 +90,10 @@ struct SplitConfig {
 struct PairedConfig {
   std::vector<std::string> modalities = {"visible", "infrared"};  ///< folder name of each modality
   std::vector<int> channels = {3, 1};       ///< channels of each modality (1 gray/thermal, 3 colour)
-  std::string layout = "auto";              ///< auto | modality_first (ROOT/<mod>/<class>) | class_first (ROOT/<class>/<mod>)
+  Choice<PairedLayout> layout =
+      PairedLayout::kAuto;  ///< auto | modality_first (ROOT/<mod>/<class>) | class_first (ROOT/<class>/<mod>)
   std::vector<std::string> stem_patterns;   ///< per modality: regex on the file stem, group 1 = pairing key; [] = whole stem
-  std::string unpaired = "error";           ///< error (list them) | drop (count them)
+  Choice<Unpaired> unpaired = Unpaired::kError;  ///< error (list them) | drop (count them)
   std::string use = "all";                  ///< all (fusion) | one modality name (single-stream model, same pairs and split)
 };
 
@@ -82,7 +131,7 @@ std::vector<std::string> subject_pattern_presets();
 struct PreprocessConfig {
   int size = 48;                      ///< images are resized to size x size
   int channels = 3;                   ///< 1 (gray) or 3 (gray replicated / BGR->RGB)
-  std::string normalize = "dataset";  ///< dataset | imagenet | minmax | none | custom
+  Choice<Normalize> normalize = Normalize::kDataset;  ///< dataset | imagenet | minmax | none | custom
   std::vector<double> mean;           ///< per channel, 0..1 scale ("custom"; filled for "dataset")
   std::vector<double> std;            ///< per channel, 0..1 scale ("custom"; filled for "dataset")
 };
@@ -100,7 +149,7 @@ struct FaceConfig {
   /// Detect on a copy scaled down so that its longer side is at most this many pixels (0 = the
   /// full image). Boxes come back in full-image pixels; landmarks and alignment use the full image.
   int detect_max_side = 1024;
-  std::string align = "eyes";   ///< eyes (similarity transform on the eye centres) | box
+  Choice<FaceAlign> align = FaceAlign::kEyes;  ///< eyes (similarity transform on the eye centres) | box
   int size = 0;                 ///< aligned crop side; 0 = preprocess.size
   double eye_x = 0.35;          ///< left eye centre at this fraction of the side (right eye 1 - x)
   double eye_y = 0.35;          ///< eye line at this fraction of the side
@@ -128,16 +177,16 @@ struct AugmentConfig {
 struct ModelConfig {
   std::string name = "resnet18";  ///< model registry name (fer list models)
   std::string name_at;            ///< where name was written ("t.json:3: /model/name"); not a setting
-  std::string stem = "auto";      ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
+  Choice<Stem> stem = Stem::kAuto;  ///< auto | 3x3 | 7x7 (auto: 3x3 stride-1 below 112 px)
   /// Weight initialisation: "model" = the model's published scheme (torchvision's Kaiming-normal
   /// fan-out convolutions for resnet18 / vgg19, Xavier for compact_cnn); "pytorch" = every layer
   /// keeps its own PyTorch default (Kaiming-uniform, a = sqrt(5)), as the seed code's models do.
   /// For a 3x3 convolution the "pytorch" weights have about 0.4x the standard deviation.
-  std::string init = "model";
+  Choice<Init> init = Init::kModel;
   /// ResNet-18 pooling before the head: "global" = average over the whole final map; "avg4" =
   /// the seed code's F.avg_pool2d(out, 4), a 4x4 window with stride 4, which on the 6x6 map of
   /// a 44 px crop reads only the top-left 4x4 (the final map must be 4..7 px: inputs of 25..56 px).
-  std::string pool = "global";
+  Choice<Pool> pool = Pool::kGlobal;
   // Attention variants of the ResNet-18 family, set together by model.attention ("none", "se",
   // "cbam", "gate", "se+gate", "cbam+gate"); "se" and "feature_gate" are also read as keys of
   // their own (the older spelling), and the config written back has "attention" only.
@@ -145,7 +194,9 @@ struct ModelConfig {
   int se_reduction = 16;          ///< SE bottleneck reduction
   double dropout = 0.0;           ///< dropout before the final linear layer
   int width = 64;                 ///< channels of the first stage (64 = standard ResNet-18)
-  std::string head = "linear";    ///< linear | visible | infrared | fused (the visible/infrared paper's MLP heads; fusion_feature uses the fused head for any non-linear value)
+  Choice<Head> head =
+      Head::kLinear;  ///< linear | visible | infrared | fused (the visible/infrared paper's MLP heads;
+                      ///< fusion_feature uses the fused head for any non-linear value)
   bool feature_gate = false;      ///< gate on pooled features: x * sigmoid(W (x * x) + b)
   bool cbam = false;              ///< CBAM channel + spatial attention in every residual block (not with se)
   /// Self-cure importance weighting (Wang et al. 2020): a Linear + sigmoid branch on the
@@ -154,8 +205,10 @@ struct ModelConfig {
   /// A fer checkpoint (fer import-weights output, or best.pt / a run directory of another run)
   /// whose weights initialise a fresh run; "" = random init. See train/pretrained.hpp.
   std::string pretrained;
-  std::string fusion_features = "concat";  ///< fusion_feature: concat | interleave (element by element)
-  std::string late_combine = "mean";       ///< fusion_late: mean | learned (softmax-weighted) logits
+  Choice<FusionFeatures> fusion_features =
+      FusionFeatures::kConcat;  ///< fusion_feature: concat | interleave (element by element)
+  Choice<LateCombine> late_combine =
+      LateCombine::kMean;  ///< fusion_late: mean | learned (softmax-weighted) logits
   // vit / vit_se (defaults: ViT-B/16). The input size must be a multiple of vit_patch.
   int vit_patch = 16;      ///< side of the square patches, in pixels
   int vit_dim = 768;       ///< token width (hidden dim)
@@ -175,7 +228,7 @@ struct ModelConfig {
 struct TrainConfig {
   int epochs = 10;
   int batch_size = 64;
-  std::string optimizer = "adam";  ///< sgd | adam | adamw
+  Choice<Optimizer> optimizer = Optimizer::kAdam;  ///< sgd | adam | adamw
   double lr = 1e-3;
   double momentum = 0.9;           ///< sgd
   bool nesterov = false;           ///< sgd
@@ -195,22 +248,23 @@ struct TrainConfig {
   double rank_margin = 0.15;           ///< required gap between the high and low groups' mean weights
   double rank_high_fraction = 0.7;     ///< share of each batch in the high-weight group
   double rank_weight = 1.0;            ///< weight of the rank term; 0 = logit-weighted CE alone
-  std::string class_weights = "none";  ///< none | balanced | custom
+  Choice<ClassWeights> class_weights = ClassWeights::kNone;  ///< none | balanced | custom
   std::vector<double> class_weight_values;  ///< custom: one weight per class
   /// Where the custom weights were written ("configs/x.json:31: /train/class_weights"), for the
   /// count check that needs the dataset; filled by parse_config, not part of to_json.
   std::string class_weights_at;
   double grad_clip = 0.0;            ///< max global gradient norm; 0 = off
   double grad_clip_value = 0.0;      ///< clamp every gradient element to [-v, v]; 0 = off
-  std::string select_metric = "accuracy";  ///< accuracy | macro_f1 | loss (on the selection split)
+  Choice<SelectMetric> select_metric =
+      SelectMetric::kAccuracy;  ///< accuracy | macro_f1 | loss (on the selection split)
   /// Epochs that tie on an accuracy or macro-F1 select_metric: "first" keeps the earliest,
   /// "loss" takes the one with the lower selection loss (small validation parts tie often).
-  std::string select_tiebreak = "first";
+  Choice<SelectTiebreak> select_tiebreak = SelectTiebreak::kFirst;
   /// fp32, or mixed precision: bf16 (CPUs with AVX512-BF16 or AMX, recent GPUs) or fp16 (CUDA,
   /// with dynamic loss scaling). Convolutions and matrix multiplies run in the lower precision;
   /// weights, optimiser state, the loss and checkpoints stay fp32. Also the default precision of
   /// fer eval and fer infer for the run (--precision changes it).
-  std::string precision = "fp32";
+  Choice<Precision> precision = Precision::kFp32;
   int early_stopping = 0;            ///< stop after this many epochs without improvement; 0 = off
   /// Time budget in minutes of training (the epoch loop: training, validation, checkpoints);
   /// 0 = off. The trainer times its first epochs and fits the number of epochs the schedule
@@ -297,6 +351,31 @@ Config parse_config(const std::string& text, const std::string& origin,
 /// The fully resolved config as JSON (every field, defaults included). parse_config of its
 /// dump gives back an equal Config.
 nlohmann::json to_json(const Config& cfg);
+
+/// One config field, as the reference table (docs/config_reference.md) shows it. Every field is
+/// declared once in config.cpp; the reader, to_json, this table and the resume rules follow it.
+struct FieldDoc {
+  std::string key;            ///< dotted path: "train.lr"
+  std::string values;         ///< what it takes: "a number > 0", "one of \"sgd\", \"adam\", \"adamw\""
+  std::string default_value;  ///< the default, as JSON
+  std::string doc;            ///< one line
+  bool runtime = false;       ///< how a run executes, not what it computes (threads, device, data workers)
+  bool extendable = false;    ///< may change when a run resumes (epochs, early stopping)
+};
+
+/// Every field in declaration order (the order of to_json's sections and of the reader).
+const std::vector<FieldDoc>& field_docs();
+
+/// field_docs() as a Markdown table (`fer list keys`; docs/config_reference.md holds it).
+std::string field_reference_markdown();
+
+/// JSON pointers of the runtime fields ("/threads", "/data/workers", ...): they may differ between
+/// the folds of a k-fold experiment and when a run resumes.
+std::vector<std::string> runtime_fields();
+
+/// JSON pointers of the fields a resumed run may change: the runtime fields and the extendable
+/// ones (train.epochs, train.early_stopping). Any other difference makes it another experiment.
+std::vector<std::string> resume_free_fields();
 
 /// ConfigError unless custom class weights (train.class_weights) give one weight per class of
 /// `class_names` (the dataset's classes after data.label_map / data.classes), naming where the
