@@ -5,7 +5,6 @@
 
 #include "commands.hpp"
 #include "fer/config/config.hpp"
-#include "fer/models/registry.hpp"
 #include "fer/train/trainer.hpp"
 #include "interrupt.hpp"
 
@@ -30,7 +29,7 @@ Runner add_train(CLI::App& app) {
     auto overrides = flags->overrides();
     if (*budget >= 0) overrides.push_back(fmt::format("train.budget_minutes={}", *budget));
     const config::Config cfg = config::load_config(flags->config, overrides);
-    models::check_model_name(cfg.model);  // before the run directory is made
+    train::check_before_run(cfg);  // before the run directory is made
     train::RunOptions opts;
     opts.run_dir = flags->out.empty() ? (std::filesystem::path("runs") / cfg.name).string() : flags->out;
     opts.resume = *resume;

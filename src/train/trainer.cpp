@@ -14,6 +14,7 @@
 
 #include "fer/core/dir_lock.hpp"
 #include "fer/core/error.hpp"
+#include "fer/core/launch.hpp"
 #include "fer/core/io.hpp"
 #include "fer/core/parallel.hpp"
 #include "fer/core/rng.hpp"
@@ -450,7 +451,23 @@ void record_budget(TrainSummary& summary, const TrainState& state, const config:
                       {"best_" + tc.select_metric, state.best_value}};
 }
 
+/// A launcher's multi-process job (torchrun, srun with several tasks) would start N copies of the
+/// same run in one directory: refused, exit 2, until data-parallel training lands. Bad launcher
+/// variables are UsageErrors from launch_env() itself.
+void check_single_process(const Launch& l) {
+  FER_CHECK(
+      !l.distributed(), UsageError,
+      "{} started {} processes (this is rank {}): fer trains in one process; data-parallel training over "
+      "torch.distributed is not implemented yet. Start one process (torchrun --nproc-per-node 1, srun -n 1)",
+      l.launcher, l.world_size, l.rank);
+}
+
 }  // namespace
+
+void check_before_run(const config::Config& cfg) {
+  models::check_model_name(cfg.model);
+  check_single_process(launch_env());
+}
 
 TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   config::Config cfg = cfg_in;
@@ -459,7 +476,7 @@ TrainSummary train(const config::Config& cfg_in, const RunOptions& opts) {
   FER_CHECK(!opts.resume || fs::exists(last_pt), ConfigError, "{}: nothing to resume (no last.pt)", run.string());
   // A misspelt model, a missing pretrained file, fp16 on a CPU and the like fail before anything
   // is written.
-  models::check_model_name(cfg.model);
+  check_before_run(cfg);
   if (!opts.resume && !cfg.model.pretrained.empty()) check_pretrained(cfg);
   const std::string precision_warning = check_precision(cfg.train.precision, resolve_device(cfg.device), "train.precision");
   // One writer per run directory for the whole run: a second fer train there is refused, and

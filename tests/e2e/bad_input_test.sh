@@ -36,6 +36,17 @@ $PY -c "print('[' * 40000 + ']' * 40000)" >"$T/deep.json"
 expect_exit 2 "a config nested 40000 deep is refused" -- "$FER" train --config "$T/deep.json" --out "$T/deep"
 err_has "nested more than" && ok "the nesting message gives the limit" || bad "the nesting message gives the limit"
 
+# ---- 1b: a launcher's variables: bad ones name the variable; a multi-process job is refused ----
+expect_exit 2 "WORLD_SIZE=0 is refused" -- env RANK=0 WORLD_SIZE=0 "$FER" train --config "$T/tiny.json" --out "$T/ws0"
+err_has "WORLD_SIZE=0: expected an integer >= 1" && ok "the message names WORLD_SIZE" || bad "the message names WORLD_SIZE"
+expect_exit 2 "RANK >= WORLD_SIZE is refused" -- \
+  env RANK=2 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 "$FER" train --config "$T/tiny.json" --out "$T/rank2"
+err_has "RANK=2: expected an integer in \\[0, 2)" && ok "the message names RANK" || bad "the message names RANK"
+expect_exit 2 "a 2-process torchrun job is refused until data-parallel training lands" -- \
+  env RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 "$FER" train --config "$T/tiny.json" --out "$T/ddp"
+err_has "not implemented yet" && ok "the message says so" || bad "the message says so"
+check "nothing was written" test ! -e "$T/ddp"
+
 # ---- 2: images over the pixel limit, refused from the header in every reader ----
 expect_exit 0 "tiny run" -- train --out "$T/run"
 cp "$T/data/happy/$(ls "$T/data/happy" | head -1)" "$T/face.png"

@@ -33,6 +33,12 @@ struct TrainSummary {
   bool budget_stopped = false;  ///< stopped before budget_epochs: the next epoch would end past the budget
 };
 
+/// The checks that read no data and write nothing, run before a run directory is made: the model
+/// name against the model registry (ConfigError naming where it was written) and the launcher's
+/// environment (fer/core/launch.hpp: UsageError for bad RANK / WORLD_SIZE / SLURM_* values, and for
+/// a multi-process job, until data-parallel training lands). train() runs them first too.
+void check_before_run(const config::Config& cfg);
+
 /// Trains as configured. Throws ConfigError for an invalid config or a run directory that
 /// belongs to another run, DataError/IoError for data problems.
 TrainSummary train(const config::Config& cfg, const RunOptions& opts);
