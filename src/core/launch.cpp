@@ -56,6 +56,14 @@ void read_master(const Getenv& getenv, Launch& l, const std::optional<std::strin
     l.master_port = *port;
 }
 
+/// The job's size and this process's rank from `size_var` and `rank_var`, which are set together.
+void read_rank_and_size(const Getenv& getenv, const std::string& rank_var, const std::string& size_var,
+                        const std::string& why, Launch& l) {
+  l.world_size = read_int(size_var, require(getenv, size_var, why), 1, INT_MAX, "an integer >= 1");
+  l.rank = read_int(rank_var, require(getenv, rank_var, why), 0, l.world_size - 1,
+                    fmt::format("an integer in [0, {}) ({} {})", l.world_size, size_var, l.world_size));
+}
+
 void check_local(Launch& l, const std::string& rank_var, const std::string& size_var) {
   FER_CHECK(l.local_world_size <= l.world_size, UsageError,
             "{}={}: expected at most the {} processes of the job", size_var, l.local_world_size,
@@ -71,10 +79,8 @@ Launch launch_env_from(const Getenv& getenv) {
   const int max = INT_MAX;
   if (getenv("RANK") || getenv("WORLD_SIZE")) {
     l.launcher = "torchrun";
-    const std::string why = "set RANK and WORLD_SIZE together (torchrun sets both), or neither";
-    l.world_size = read_int("WORLD_SIZE", require(getenv, "WORLD_SIZE", why), 1, max, "an integer >= 1");
-    l.rank = read_int("RANK", require(getenv, "RANK", why), 0, l.world_size - 1,
-                      fmt::format("an integer in [0, {}) (WORLD_SIZE {})", l.world_size, l.world_size));
+    read_rank_and_size(getenv, "RANK", "WORLD_SIZE",
+                       "set RANK and WORLD_SIZE together (torchrun sets both), or neither", l);
     l.local_world_size =
         optional_int(getenv, "LOCAL_WORLD_SIZE", 1, max, "an integer >= 1").value_or(l.distributed() ? 0 : 1);
     l.local_rank = optional_int(getenv, "LOCAL_RANK", 0, max, "an integer >= 0").value_or(0);
@@ -85,10 +91,8 @@ Launch launch_env_from(const Getenv& getenv) {
   }
   if (getenv("SLURM_PROCID") || getenv("SLURM_NTASKS")) {
     l.launcher = "slurm";
-    const std::string why = "Slurm sets SLURM_PROCID and SLURM_NTASKS for every task of srun";
-    l.world_size = read_int("SLURM_NTASKS", require(getenv, "SLURM_NTASKS", why), 1, max, "an integer >= 1");
-    l.rank = read_int("SLURM_PROCID", require(getenv, "SLURM_PROCID", why), 0, l.world_size - 1,
-                      fmt::format("an integer in [0, {}) (SLURM_NTASKS {})", l.world_size, l.world_size));
+    read_rank_and_size(getenv, "SLURM_PROCID", "SLURM_NTASKS",
+                       "Slurm sets SLURM_PROCID and SLURM_NTASKS for every task of srun", l);
     l.local_rank = optional_int(getenv, "SLURM_LOCALID", 0, max, "an integer >= 0").value_or(0);
     // SLURM_NTASKS_PER_NODE is only set with --ntasks-per-node; "2(x3)" spells 2 tasks on 3 nodes.
     l.local_world_size = l.local_rank + 1;
